@@ -1,0 +1,283 @@
+//! The Microsoft Graph objects that intune-reach reads, and the snapshot document that keeps them.
+//!
+//! The same types serve the Graph client (pages it reads), the simulated Graph (pages it serves),
+//! `fetch` (the snapshot it writes) and `audit --snapshot` (the snapshot it reads), so a snapshot can be
+//! replayed into the simulator and read by other tools. Every field is an optional string: Graph sends
+//! enum values outside the documented lists, and a value of an unexpected JSON type is kept as text
+//! rather than rejected (see [`lenient`]).
+
+use std::borrow::Cow;
+
+use serde::{Deserialize, Serialize};
+
+/// The `$select` list the client asks for: exactly the fields below.
+pub const DEVICE_SELECT: &[&str] = &[
+    "id",
+    "deviceName",
+    "userId",
+    "userPrincipalName",
+    "userDisplayName",
+    "enrolledByUserPrincipalName",
+    "operatingSystem",
+    "osVersion",
+    "deviceType",
+    "deviceEnrollmentType",
+    "managementAgent",
+    "managementState",
+    "managedDeviceOwnerType",
+    "ownerType",
+    "lastSyncDateTime",
+];
+
+/// A `managedDevice` as Graph returns it (the fields intune-reach reads; others are ignored).
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct GraphDevice<'a> {
+    #[serde(borrow, default, deserialize_with = "lenient", skip_serializing_if = "Option::is_none")]
+    pub id: Option<Cow<'a, str>>,
+    #[serde(borrow, default, deserialize_with = "lenient", skip_serializing_if = "Option::is_none")]
+    pub device_name: Option<Cow<'a, str>>,
+    #[serde(borrow, default, deserialize_with = "lenient", skip_serializing_if = "Option::is_none")]
+    pub user_id: Option<Cow<'a, str>>,
+    #[serde(borrow, default, deserialize_with = "lenient", skip_serializing_if = "Option::is_none")]
+    pub user_principal_name: Option<Cow<'a, str>>,
+    #[serde(borrow, default, deserialize_with = "lenient", skip_serializing_if = "Option::is_none")]
+    pub user_display_name: Option<Cow<'a, str>>,
+    #[serde(borrow, default, deserialize_with = "lenient", skip_serializing_if = "Option::is_none")]
+    pub enrolled_by_user_principal_name: Option<Cow<'a, str>>,
+    #[serde(borrow, default, deserialize_with = "lenient", skip_serializing_if = "Option::is_none")]
+    pub operating_system: Option<Cow<'a, str>>,
+    #[serde(borrow, default, deserialize_with = "lenient", skip_serializing_if = "Option::is_none")]
+    pub os_version: Option<Cow<'a, str>>,
+    #[serde(borrow, default, deserialize_with = "lenient", skip_serializing_if = "Option::is_none")]
+    pub device_type: Option<Cow<'a, str>>,
+    #[serde(borrow, default, deserialize_with = "lenient", skip_serializing_if = "Option::is_none")]
+    pub device_enrollment_type: Option<Cow<'a, str>>,
+    #[serde(borrow, default, deserialize_with = "lenient", skip_serializing_if = "Option::is_none")]
+    pub management_agent: Option<Cow<'a, str>>,
+    #[serde(borrow, default, deserialize_with = "lenient", skip_serializing_if = "Option::is_none")]
+    pub management_state: Option<Cow<'a, str>>,
+    #[serde(borrow, default, deserialize_with = "lenient", skip_serializing_if = "Option::is_none")]
+    pub managed_device_owner_type: Option<Cow<'a, str>>,
+    #[serde(borrow, default, deserialize_with = "lenient", skip_serializing_if = "Option::is_none")]
+    pub owner_type: Option<Cow<'a, str>>,
+    #[serde(borrow, default, deserialize_with = "lenient", skip_serializing_if = "Option::is_none")]
+    pub last_sync_date_time: Option<Cow<'a, str>>,
+}
+
+/// A device reference inside a detected app (`detectedApps/{id}/managedDevices` keeps at least `id`).
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct DeviceRef {
+    #[serde(default, deserialize_with = "lenient_owned")]
+    pub id: Option<Cow<'static, str>>,
+}
+
+/// A `detectedApp`, with the devices that have it (a snapshot keeps them inline).
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct GraphDetectedApp {
+    #[serde(default, deserialize_with = "lenient_owned", skip_serializing_if = "Option::is_none")]
+    pub id: Option<Cow<'static, str>>,
+    #[serde(default, deserialize_with = "lenient_owned", skip_serializing_if = "Option::is_none")]
+    pub display_name: Option<Cow<'static, str>>,
+    #[serde(default, deserialize_with = "lenient_owned", skip_serializing_if = "Option::is_none")]
+    pub version: Option<Cow<'static, str>>,
+    #[serde(default, deserialize_with = "lenient_owned", skip_serializing_if = "Option::is_none")]
+    pub publisher: Option<Cow<'static, str>>,
+    #[serde(default, deserialize_with = "lenient_owned", skip_serializing_if = "Option::is_none")]
+    pub platform: Option<Cow<'static, str>>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub device_count: Option<i64>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub managed_devices: Vec<DeviceRef>,
+}
+
+/// A user member of a group (`transitiveMembers`, users only).
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct GraphMember {
+    #[serde(rename = "@odata.type", default, skip_serializing_if = "Option::is_none")]
+    pub odata_type: Option<String>,
+    #[serde(default, deserialize_with = "lenient_owned", skip_serializing_if = "Option::is_none")]
+    pub id: Option<Cow<'static, str>>,
+    #[serde(default, deserialize_with = "lenient_owned", skip_serializing_if = "Option::is_none")]
+    pub user_principal_name: Option<Cow<'static, str>>,
+    #[serde(default, deserialize_with = "lenient_owned", skip_serializing_if = "Option::is_none")]
+    pub display_name: Option<Cow<'static, str>>,
+}
+
+/// A group with its flattened transitive user members.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct GraphGroup {
+    #[serde(default, deserialize_with = "lenient_owned")]
+    pub id: Option<Cow<'static, str>>,
+    #[serde(default, deserialize_with = "lenient_owned", skip_serializing_if = "Option::is_none")]
+    pub display_name: Option<Cow<'static, str>>,
+    #[serde(default)]
+    pub members: Vec<GraphMember>,
+}
+
+pub const SNAPSHOT_KIND: &str = "intune-reach.snapshot";
+pub const SNAPSHOT_VERSION: u64 = 1;
+
+/// Where a snapshot was read from.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct SnapshotSource {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cloud: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub tenant_id: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub graph: Option<String>,
+}
+
+/// The snapshot document of CONTRACT.md, owned (what `fetch` and `sim snapshot` write).
+/// Reading a snapshot file goes through [`crate::source::snapshot`], which streams the devices.
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Snapshot {
+    pub kind: String,
+    pub version: u64,
+    pub captured_at: String,
+    pub source: SnapshotSource,
+    pub complete: bool,
+    /// What could not be read, one sentence each (absent when complete).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub gaps: Vec<String>,
+    pub managed_devices: Vec<GraphDevice<'static>>,
+    pub detected_apps: Vec<GraphDetectedApp>,
+    pub groups: Vec<GraphGroup>,
+}
+
+impl Snapshot {
+    pub fn new(captured_at: String, source: SnapshotSource) -> Self {
+        Snapshot {
+            kind: SNAPSHOT_KIND.to_owned(),
+            version: SNAPSHOT_VERSION,
+            captured_at,
+            source,
+            complete: true,
+            ..Default::default()
+        }
+    }
+}
+
+impl GraphDevice<'_> {
+    /// A copy that owns its strings.
+    pub fn into_owned(self) -> GraphDevice<'static> {
+        fn own(v: Option<Cow<'_, str>>) -> Option<Cow<'static, str>> {
+            v.map(|v| Cow::Owned(v.into_owned()))
+        }
+        GraphDevice {
+            id: own(self.id),
+            device_name: own(self.device_name),
+            user_id: own(self.user_id),
+            user_principal_name: own(self.user_principal_name),
+            user_display_name: own(self.user_display_name),
+            enrolled_by_user_principal_name: own(self.enrolled_by_user_principal_name),
+            operating_system: own(self.operating_system),
+            os_version: own(self.os_version),
+            device_type: own(self.device_type),
+            device_enrollment_type: own(self.device_enrollment_type),
+            management_agent: own(self.management_agent),
+            management_state: own(self.management_state),
+            managed_device_owner_type: own(self.managed_device_owner_type),
+            owner_type: own(self.owner_type),
+            last_sync_date_time: own(self.last_sync_date_time),
+        }
+    }
+}
+
+/// [`lenient`] for fields that own their text.
+pub fn lenient_owned<'de, D>(deserializer: D) -> Result<Option<Cow<'static, str>>, D::Error>
+where
+    D: serde::Deserializer<'de>,
+{
+    Ok(lenient(deserializer)?.map(|v| Cow::Owned(v.into_owned())))
+}
+
+/// Reads any JSON scalar as text (`null` as absent), so an unexpected type is kept, never an error.
+/// Objects and arrays are not text and are read as absent.
+pub fn lenient<'de, D>(deserializer: D) -> Result<Option<Cow<'de, str>>, D::Error>
+where
+    D: serde::Deserializer<'de>,
+{
+    struct Lenient;
+    impl<'de> serde::de::Visitor<'de> for Lenient {
+        type Value = Option<Cow<'de, str>>;
+        fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+            f.write_str("a string")
+        }
+        fn visit_borrowed_str<E>(self, v: &'de str) -> Result<Self::Value, E> {
+            Ok(Some(Cow::Borrowed(v)))
+        }
+        fn visit_str<E>(self, v: &str) -> Result<Self::Value, E> {
+            Ok(Some(Cow::Owned(v.to_owned())))
+        }
+        fn visit_string<E>(self, v: String) -> Result<Self::Value, E> {
+            Ok(Some(Cow::Owned(v)))
+        }
+        fn visit_bool<E>(self, v: bool) -> Result<Self::Value, E> {
+            Ok(Some(Cow::Owned(v.to_string())))
+        }
+        fn visit_i64<E>(self, v: i64) -> Result<Self::Value, E> {
+            Ok(Some(Cow::Owned(v.to_string())))
+        }
+        fn visit_u64<E>(self, v: u64) -> Result<Self::Value, E> {
+            Ok(Some(Cow::Owned(v.to_string())))
+        }
+        fn visit_f64<E>(self, v: f64) -> Result<Self::Value, E> {
+            Ok(Some(Cow::Owned(v.to_string())))
+        }
+        fn visit_none<E>(self) -> Result<Self::Value, E> {
+            Ok(None)
+        }
+        fn visit_unit<E>(self) -> Result<Self::Value, E> {
+            Ok(None)
+        }
+        fn visit_seq<A: serde::de::SeqAccess<'de>>(self, mut seq: A) -> Result<Self::Value, A::Error> {
+            while seq.next_element::<serde::de::IgnoredAny>()?.is_some() {}
+            Ok(None)
+        }
+        fn visit_map<A: serde::de::MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
+            while map.next_entry::<serde::de::IgnoredAny, serde::de::IgnoredAny>()?.is_some() {}
+            Ok(None)
+        }
+    }
+    deserializer.deserialize_any(Lenient)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn odd_types_are_kept_as_text() {
+        let device: GraphDevice = serde_json::from_str(
+            r#"{"id": 42, "deviceName": true, "osVersion": 17.1, "userId": null, "ownerType": {"x": 1}}"#,
+        )
+        .unwrap();
+        assert_eq!(device.id.as_deref(), Some("42"));
+        assert_eq!(device.device_name.as_deref(), Some("true"));
+        assert_eq!(device.os_version.as_deref(), Some("17.1"));
+        assert_eq!(device.user_id, None);
+        assert_eq!(device.owner_type, None);
+    }
+
+    #[test]
+    fn microsoft_example_device_list_parses() {
+        let text = include_str!("../../tests/fixtures/graph-docs/managedDevices-list-v1.0.example.json");
+        #[derive(Deserialize)]
+        struct Page<'a> {
+            #[serde(borrow)]
+            value: Vec<GraphDevice<'a>>,
+        }
+        let page: Page = serde_json::from_str(text).unwrap();
+        assert_eq!(page.value.len(), 1);
+        assert_eq!(page.value[0].id.as_deref(), Some("705c034c-034c-705c-4c03-5c704c035c70"));
+        assert_eq!(page.value[0].management_agent.as_deref(), Some("mdm"));
+    }
+}

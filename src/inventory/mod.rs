@@ -1,0 +1,102 @@
+//! The normalised inventory: plain owned data that every source produces and the rules read.
+//!
+//! Classification (platform, Android mode, recipient, inventory completeness) happens once, in
+//! [`classify`], so every source and every Graph strategy decides it the same way.
+
+pub mod build;
+pub mod classify;
+pub mod graph_shape;
+
+use std::sync::Arc;
+
+use chrono::{DateTime, Utc};
+use serde::Serialize;
+
+/// Shared text for values that repeat across devices (enum-like fields, app names and versions):
+/// a million devices hold a few hundred distinct values, interned once by [`build::Interner`].
+pub type Text = Arc<str>;
+
+pub use classify::{AndroidMode, Platform};
+
+/// One managed device, normalised.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Device {
+    pub id: String,
+    pub name: String,
+    /// The user a group send would reach on this device: lower-cased UPN, else the user id.
+    pub recipient: Option<String>,
+    pub user_id: Option<String>,
+    pub user_display_name: Option<String>,
+    pub platform: Platform,
+    /// The raw `operatingSystem`, kept for `other` platforms.
+    pub operating_system: Text,
+    /// Only for Android devices.
+    pub android_mode: Option<AndroidMode>,
+    pub os_version: Text,
+    /// The raw ownership value (`company`, `personal`, `unknown`, or anything Graph sends).
+    pub ownership: Text,
+    pub management_agent: Option<Text>,
+    pub management_state: Option<Text>,
+    pub enrollment_type: Option<Text>,
+    /// `None` when missing, unparseable, or the `0001-01-01` placeholder.
+    pub last_sync: Option<DateTime<Utc>>,
+    /// Whether a missing app can be trusted as really missing (PREREQUISITES.md).
+    pub inventory_complete: bool,
+    /// The apps the rules look at, as the source saw them on this device.
+    pub apps: Vec<AppEvidence>,
+}
+
+/// An app seen on a device: its name, its package/bundle id where the source gives one, its version.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AppEvidence {
+    pub name: Text,
+    pub id: Option<Text>,
+    pub version: Option<Text>,
+}
+
+/// A target group with its transitive *user* members.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Group {
+    pub id: String,
+    pub display_name: Option<String>,
+    pub members: Vec<Member>,
+}
+
+/// A user member of a group.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Member {
+    pub id: Option<String>,
+    pub user_principal_name: Option<String>,
+    pub display_name: Option<String>,
+}
+
+/// Where the inventory came from and how much of it could be read.
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct SourceInfo {
+    /// `snapshot`, `intune-export`, `graph` or `demo`.
+    pub kind: String,
+    /// A human description: the file, the tenant, the Graph URL.
+    pub description: String,
+    /// True only when every page of every listing was read.
+    pub complete: bool,
+    /// What could not be read or verified, one sentence each.
+    pub gaps: Vec<String>,
+    /// Anything else the reader should know (duplicates dropped, counts that differ).
+    pub warnings: Vec<String>,
+    /// Per-phase timings and request counts (Graph sources only).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub telemetry: Option<serde_json::Value>,
+}
+
+/// Everything a source produces.
+#[derive(Debug, Clone, Default)]
+pub struct Inventory {
+    pub devices: Vec<Device>,
+    /// Target groups, when the source knows them (snapshot, demo, Graph with `--group`).
+    pub groups: Vec<Group>,
+    /// Users named by a members export (`--members-export`): a scope like a group.
+    pub scoped_members: Option<Vec<Member>>,
+    pub source: SourceInfo,
+    /// Device ids that appeared more than once in the source: kept once, counted as a warning.
+    pub duplicate_ids: Vec<String>,
+}

@@ -1,0 +1,256 @@
+//! The delivery prerequisites: one rule per file, one registry, stable kebab-case ids.
+//!
+//! A rule is a pure function from one device (and the settings) to an [`Outcome`]. Rules never do
+//! I/O. [`REGISTRY`] lists them in the order of the table in PREREQUISITES.md, which is also the order
+//! of every rule list in the reports.
+
+mod company_portal;
+mod google_play_services;
+mod has_recipient;
+mod mdm_enrolled;
+mod portal_version;
+mod push_permission;
+mod recent_check_in;
+mod supported_platform;
+
+use std::borrow::Cow;
+use std::fmt;
+use std::str::FromStr;
+
+use serde::{Deserialize, Serialize};
+
+use crate::inventory::Device;
+use crate::settings::Settings;
+
+/// The stable id of a rule. The kebab-case names are part of the contract.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum RuleId {
+    SupportedPlatform,
+    MdmEnrolled,
+    HasRecipient,
+    CompanyPortal,
+    PortalVersion,
+    GooglePlayServices,
+    RecentCheckIn,
+    PushPermission,
+}
+
+impl RuleId {
+    /// Every rule, in the order of the rules table.
+    pub const ALL: [RuleId; 8] = [
+        RuleId::SupportedPlatform,
+        RuleId::MdmEnrolled,
+        RuleId::HasRecipient,
+        RuleId::CompanyPortal,
+        RuleId::PortalVersion,
+        RuleId::GooglePlayServices,
+        RuleId::RecentCheckIn,
+        RuleId::PushPermission,
+    ];
+
+    pub const COUNT: usize = Self::ALL.len();
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            RuleId::SupportedPlatform => "supported-platform",
+            RuleId::MdmEnrolled => "mdm-enrolled",
+            RuleId::HasRecipient => "has-recipient",
+            RuleId::CompanyPortal => "company-portal",
+            RuleId::PortalVersion => "portal-version",
+            RuleId::GooglePlayServices => "google-play-services",
+            RuleId::RecentCheckIn => "recent-check-in",
+            RuleId::PushPermission => "push-permission",
+        }
+    }
+
+    /// The position of this rule in [`RuleId::ALL`] (and in every per-rule array).
+    pub fn index(self) -> usize {
+        self as usize
+    }
+
+    pub fn rule(self) -> &'static Rule {
+        &REGISTRY[self.index()]
+    }
+
+    /// What the rule checks, one sentence.
+    pub fn description(self) -> &'static str {
+        self.rule().checks
+    }
+}
+
+impl fmt::Display for RuleId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl FromStr for RuleId {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        RuleId::ALL.into_iter().find(|id| id.as_str() == s.trim()).ok_or_else(|| {
+            let known: Vec<_> = RuleId::ALL.iter().map(|id| id.as_str()).collect();
+            format!("unknown rule `{s}` (rules: {})", known.join(", "))
+        })
+    }
+}
+
+/// What a failing rule does to a device's verdict.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Level {
+    /// A fail makes the device unreachable (an unknown makes it at risk).
+    Deny,
+    /// A fail makes the device at risk.
+    Warn,
+    /// Reported, never changes a verdict.
+    Allow,
+}
+
+impl Level {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Level::Deny => "deny",
+            Level::Warn => "warn",
+            Level::Allow => "allow",
+        }
+    }
+}
+
+impl FromStr for Level {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        match s.trim().to_ascii_lowercase().as_str() {
+            "deny" => Ok(Level::Deny),
+            "warn" => Ok(Level::Warn),
+            "allow" => Ok(Level::Allow),
+            other => Err(format!("unknown level `{other}` (levels: deny, warn, allow)")),
+        }
+    }
+}
+
+/// The result of one rule on one device.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub enum Status {
+    #[serde(rename = "pass")]
+    Pass,
+    #[serde(rename = "fail")]
+    Fail,
+    #[serde(rename = "unknown")]
+    Unknown,
+    #[serde(rename = "n/a")]
+    NotApplicable,
+}
+
+impl Status {
+    pub const ALL: [Status; 4] = [Status::Pass, Status::Fail, Status::Unknown, Status::NotApplicable];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Status::Pass => "pass",
+            Status::Fail => "fail",
+            Status::Unknown => "unknown",
+            Status::NotApplicable => "n/a",
+        }
+    }
+}
+
+/// An outcome with the sentence that explains it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Outcome {
+    pub status: Status,
+    pub reason: Cow<'static, str>,
+}
+
+impl Outcome {
+    pub fn pass(reason: impl Into<Cow<'static, str>>) -> Self {
+        Outcome { status: Status::Pass, reason: reason.into() }
+    }
+    pub fn fail(reason: impl Into<Cow<'static, str>>) -> Self {
+        Outcome { status: Status::Fail, reason: reason.into() }
+    }
+    pub fn unknown(reason: impl Into<Cow<'static, str>>) -> Self {
+        Outcome { status: Status::Unknown, reason: reason.into() }
+    }
+    pub fn not_applicable(reason: impl Into<Cow<'static, str>>) -> Self {
+        Outcome { status: Status::NotApplicable, reason: reason.into() }
+    }
+}
+
+/// A rule: its id, default level, the words users see, and the function that decides it.
+pub struct Rule {
+    pub id: RuleId,
+    pub default_level: Level,
+    /// What it checks.
+    pub checks: &'static str,
+    /// What a fail means for delivery.
+    pub fail_means: &'static str,
+    /// How to fix a fail.
+    pub fix: &'static str,
+    pub evaluate: fn(&Device, &Settings) -> Outcome,
+}
+
+impl fmt::Debug for Rule {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Rule").field("id", &self.id).field("default_level", &self.default_level).finish()
+    }
+}
+
+/// Every rule, in the order of [`RuleId::ALL`].
+pub static REGISTRY: [Rule; RuleId::COUNT] = [
+    supported_platform::RULE,
+    mdm_enrolled::RULE,
+    has_recipient::RULE,
+    company_portal::RULE,
+    portal_version::RULE,
+    google_play_services::RULE,
+    recent_check_in::RULE,
+    push_permission::RULE,
+];
+
+/// Runs every rule on one device; statuses in [`RuleId::ALL`] order.
+pub fn evaluate_all(device: &Device, settings: &Settings) -> [Status; RuleId::COUNT] {
+    std::array::from_fn(|i| (REGISTRY[i].evaluate)(device, settings).status)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn registry_is_in_id_order_and_ids_are_unique() {
+        for (i, rule) in REGISTRY.iter().enumerate() {
+            assert_eq!(rule.id, RuleId::ALL[i], "registry slot {i}");
+            assert_eq!(rule.id.index(), i);
+        }
+        let mut names: Vec<_> = RuleId::ALL.iter().map(|id| id.as_str()).collect();
+        names.sort();
+        names.dedup();
+        assert_eq!(names.len(), RuleId::COUNT);
+    }
+
+    #[test]
+    fn ids_round_trip_through_text_and_serde() {
+        for id in RuleId::ALL {
+            assert_eq!(id.as_str().parse::<RuleId>().unwrap(), id);
+            assert_eq!(serde_json::to_string(&id).unwrap(), format!("\"{id}\""));
+        }
+        assert!("no-such-rule".parse::<RuleId>().is_err());
+    }
+
+    #[test]
+    fn rule_list_snapshot() {
+        let list: Vec<String> = REGISTRY
+            .iter()
+            .map(|r| format!("{} [{}] {}", r.id, r.default_level.as_str(), r.checks))
+            .collect();
+        insta::assert_snapshot!(list.join("\n"));
+    }
+
+    #[test]
+    fn default_levels_follow_the_table() {
+        use Level::*;
+        let levels: Vec<Level> = REGISTRY.iter().map(|r| r.default_level).collect();
+        assert_eq!(levels, vec![Deny, Deny, Deny, Deny, Deny, Deny, Warn, Allow]);
+    }
+}

@@ -1,0 +1,1 @@
+//! TODO: the simulated Graph server (being written).

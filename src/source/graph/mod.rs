@@ -1,0 +1,1 @@
+//! TODO: the Microsoft Graph client (being written).
