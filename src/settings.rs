@@ -267,7 +267,8 @@ mod tests {
     #[test]
     fn app_matching_is_trimmed_and_case_insensitive() {
         let catalog = AppCatalog::default();
-        let app = |name: &str, id: Option<&str>| AppEvidence { name: name.into(), id: id.map(Into::into), version: None };
+        let app =
+            |name: &str, id: Option<&str>| AppEvidence { name: name.into(), id: id.map(Into::into), version: None };
         assert_eq!(catalog.kind_of(&app(" company portal ", None)), Some(AppKind::CompanyPortal));
         assert_eq!(catalog.kind_of(&app("x", Some("com.microsoft.intune"))), Some(AppKind::IntuneApp));
         assert_eq!(catalog.kind_of(&app("GOOGLE PLAY SERVICES", None)), Some(AppKind::GooglePlayServices));

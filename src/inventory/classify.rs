@@ -80,11 +80,7 @@ pub const ANDROID_MODE_TABLE: &[(ModeField, &str, AndroidMode)] = &[
     // Step 1: deviceEnrollmentType (documented).
     (ModeField::DeviceEnrollmentType, "androidEnterpriseFullyManaged", AndroidMode::FullyManaged),
     (ModeField::DeviceEnrollmentType, "androidEnterpriseDedicatedDevice", AndroidMode::Dedicated),
-    (
-        ModeField::DeviceEnrollmentType,
-        "androidEnterpriseCorporateWorkProfile",
-        AndroidMode::CorporateWorkProfile,
-    ),
+    (ModeField::DeviceEnrollmentType, "androidEnterpriseCorporateWorkProfile", AndroidMode::CorporateWorkProfile),
     (ModeField::DeviceEnrollmentType, "androidAOSPUserOwnedDeviceEnrollment", AndroidMode::Aosp),
     (ModeField::DeviceEnrollmentType, "androidAOSPUserlessDeviceEnrollment", AndroidMode::Aosp),
     // Step 2: beta deviceType (inferred).
@@ -109,9 +105,8 @@ pub fn android_mode(
             ModeField::ManagementAgent => management_agent,
         };
         let Some(value) = value.map(str::trim) else { continue };
-        if let Some((_, _, mode)) = ANDROID_MODE_TABLE
-            .iter()
-            .find(|(field, raw, _)| *field == step && raw.eq_ignore_ascii_case(value))
+        if let Some((_, _, mode)) =
+            ANDROID_MODE_TABLE.iter().find(|(field, raw, _)| *field == step && raw.eq_ignore_ascii_case(value))
         {
             return *mode;
         }

@@ -240,10 +240,8 @@ mod tests {
 
     #[test]
     fn rule_list_snapshot() {
-        let list: Vec<String> = REGISTRY
-            .iter()
-            .map(|r| format!("{} [{}] {}", r.id, r.default_level.as_str(), r.checks))
-            .collect();
+        let list: Vec<String> =
+            REGISTRY.iter().map(|r| format!("{} [{}] {}", r.id, r.default_level.as_str(), r.checks)).collect();
         insta::assert_snapshot!(list.join("\n"));
     }
 

@@ -116,11 +116,8 @@ impl SimTenant {
             })
             .map(|app| {
                 let mut graph_app = app.app.clone();
-                graph_app.managed_devices = app
-                    .devices
-                    .iter()
-                    .map(|&d| DeviceRef { id: self.devices[d as usize].id.clone() })
-                    .collect();
+                graph_app.managed_devices =
+                    app.devices.iter().map(|&d| DeviceRef { id: self.devices[d as usize].id.clone() }).collect();
                 graph_app
             })
             .collect();
