@@ -1,1 +1,499 @@
-//! TODO
+//! The audit: every rule on every device in parallel (rayon), a verdict per device, and the roll-up
+//! per user, within the scope of the target groups when there are any (PREREQUISITES.md "Verdicts").
+//!
+//! Everything here is decided from the inventory and the settings alone; the reports only render it.
+
+use std::collections::HashMap;
+
+use rayon::prelude::*;
+use serde::Serialize;
+
+use crate::error::Error;
+use crate::inventory::{Device, Inventory, Member};
+use crate::rules::{evaluate_all, Level, RuleId, Status};
+use crate::settings::Settings;
+
+/// How reachable a device or a user is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Verdict {
+    Ready,
+    AtRisk,
+    Unreachable,
+}
+
+impl Verdict {
+    pub const ALL: [Verdict; 3] = [Verdict::Ready, Verdict::AtRisk, Verdict::Unreachable];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Verdict::Ready => "ready",
+            Verdict::AtRisk => "at-risk",
+            Verdict::Unreachable => "unreachable",
+        }
+    }
+}
+
+/// Why a user is not ready: a rule, or having no managed device at all.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum Reason {
+    Rule(RuleId),
+    NoManagedDevice,
+}
+
+impl Reason {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Reason::Rule(rule) => rule.as_str(),
+            Reason::NoManagedDevice => "no-managed-device",
+        }
+    }
+}
+
+/// One audited device: its index in the inventory, every rule's status, and its verdict.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DeviceResult {
+    pub device: usize,
+    pub statuses: [Status; RuleId::COUNT],
+    pub verdict: Verdict,
+}
+
+impl DeviceResult {
+    /// Rule ids with this status, in table order.
+    pub fn rules_with(&self, status: Status) -> impl Iterator<Item = RuleId> + '_ {
+        RuleId::ALL.into_iter().filter(move |rule| self.statuses[rule.index()] == status)
+    }
+}
+
+/// One user in scope, rolled up from their devices.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct UserResult {
+    pub recipient: String,
+    pub user_id: Option<String>,
+    pub display_name: Option<String>,
+    pub verdict: Verdict,
+    pub devices: usize,
+    pub ready_devices: usize,
+    pub at_risk_devices: usize,
+    pub unreachable_devices: usize,
+    /// In table order, `no-managed-device` last.
+    pub reasons: Vec<Reason>,
+}
+
+/// Counts of pass/fail/unknown/n/a for one rule, in [`Status::ALL`] order.
+pub type StatusCounts = [usize; 4];
+
+/// The whole audit.
+#[derive(Debug)]
+pub struct Audit {
+    /// Sorted by recipient (devices without one first), then device id.
+    pub devices: Vec<DeviceResult>,
+    /// Sorted by recipient.
+    pub users: Vec<UserResult>,
+    /// Per rule (in [`RuleId::ALL`] order), the count of each status.
+    pub rule_counts: [StatusCounts; RuleId::COUNT],
+    /// The target group ids when the audit was scoped.
+    pub groups: Vec<String>,
+}
+
+impl Audit {
+    pub fn users_with(&self, verdict: Verdict) -> usize {
+        self.users.iter().filter(|u| u.verdict == verdict).count()
+    }
+
+    pub fn devices_with(&self, verdict: Verdict) -> usize {
+        self.devices.iter().filter(|d| d.verdict == verdict).count()
+    }
+
+    /// The share of users in scope that are ready, in percent (0 when there are no users).
+    pub fn ready_percent(&self) -> f64 {
+        percent(self.users_with(Verdict::Ready), self.users.len())
+    }
+}
+
+pub fn percent(part: usize, whole: usize) -> f64 {
+    if whole == 0 {
+        0.0
+    } else {
+        part as f64 * 100.0 / whole as f64
+    }
+}
+
+/// A device's verdict from its statuses and the rule levels.
+pub fn device_verdict(statuses: &[Status; RuleId::COUNT], settings: &Settings) -> Verdict {
+    let mut verdict = Verdict::Ready;
+    for rule in RuleId::ALL {
+        match (settings.level(rule), statuses[rule.index()]) {
+            (Level::Deny, Status::Fail) => return Verdict::Unreachable,
+            (Level::Deny, Status::Unknown) | (Level::Warn, Status::Fail) => verdict = Verdict::AtRisk,
+            _ => {}
+        }
+    }
+    verdict
+}
+
+/// Whether this rule's status keeps the device from being ready.
+fn blocks_ready(level: Level, status: Status) -> bool {
+    matches!((level, status), (Level::Deny, Status::Fail | Status::Unknown) | (Level::Warn, Status::Fail))
+}
+
+/// Who a user is, as far as scoping and the report go.
+struct UserKey {
+    recipient: String,
+    user_id: Option<String>,
+    display_name: Option<String>,
+}
+
+/// Runs the audit. `groups` are target group ids; they must be among `inventory.groups`.
+pub fn run(inventory: &Inventory, settings: &Settings, groups: &[String]) -> Result<Audit, Error> {
+    let (scope, device_owner) = scope(inventory, groups)?;
+
+    let mut devices: Vec<DeviceResult> = inventory
+        .devices
+        .par_iter()
+        .enumerate()
+        .filter(|(i, _)| device_owner.as_ref().is_none_or(|owners| owners[*i].is_some()))
+        .map(|(i, device)| {
+            let statuses = evaluate_all(device, settings);
+            DeviceResult { device: i, verdict: device_verdict(&statuses, settings), statuses }
+        })
+        .collect();
+    let key = |r: &DeviceResult| {
+        let d = &inventory.devices[r.device];
+        (d.recipient.as_deref().unwrap_or(""), d.id.as_str())
+    };
+    devices.par_sort_unstable_by(|a, b| key(a).cmp(&key(b)));
+
+    let mut rule_counts = [[0usize; 4]; RuleId::COUNT];
+    for result in &devices {
+        for (counts, status) in rule_counts.iter_mut().zip(result.statuses) {
+            counts[status as usize] += 1;
+        }
+    }
+
+    let users = roll_up(inventory, settings, &devices, scope, device_owner.as_deref());
+    Ok(Audit { devices, users, rule_counts, groups: groups.to_vec() })
+}
+
+/// The users in scope and, when scoped, which user (index into them) owns each device.
+type Scope = (Option<Vec<UserKey>>, Option<Vec<Option<usize>>>);
+
+fn scope(inventory: &Inventory, groups: &[String]) -> Result<Scope, Error> {
+    let mut members: Vec<&Member> = Vec::new();
+    for id in groups {
+        let group = inventory.groups.iter().find(|g| g.id.eq_ignore_ascii_case(id.trim())).ok_or_else(|| {
+            let known: Vec<_> = inventory.groups.iter().map(|g| g.id.as_str()).collect();
+            Error::Usage(format!(
+                "group {id} is not in the source's groups ({})",
+                if known.is_empty() { "the source has none".to_owned() } else { known.join(", ") }
+            ))
+        })?;
+        members.extend(&group.members);
+    }
+    if let Some(scoped) = &inventory.scoped_members {
+        members.extend(scoped);
+    }
+    if groups.is_empty() && inventory.scoped_members.is_none() {
+        return Ok((None, None));
+    }
+
+    let mut users: Vec<UserKey> = Vec::new();
+    let mut by_key: HashMap<String, usize> = HashMap::new();
+    for member in members {
+        let upn = member.user_principal_name.as_deref().map(|u| u.trim().to_lowercase()).filter(|u| !u.is_empty());
+        let id = member.id.as_deref().map(str::trim).filter(|i| !i.is_empty()).map(str::to_owned);
+        let Some(recipient) = upn.clone().or_else(|| id.clone()) else { continue };
+        let existing = upn.iter().chain(id.iter()).find_map(|k| by_key.get(k).copied());
+        let index = existing.unwrap_or_else(|| {
+            users.push(UserKey { recipient, user_id: id.clone(), display_name: member.display_name.clone() });
+            users.len() - 1
+        });
+        for k in upn.into_iter().chain(id) {
+            by_key.entry(k).or_insert(index);
+        }
+    }
+    let owners = inventory
+        .devices
+        .iter()
+        .map(|d: &Device| {
+            d.recipient.as_ref().and_then(|r| by_key.get(r)).or_else(|| d.user_id.as_ref().and_then(|i| by_key.get(i))).copied()
+        })
+        .collect();
+    Ok((Some(users), Some(owners)))
+}
+
+#[derive(Default)]
+struct Tally {
+    devices: usize,
+    per_verdict: [usize; 3],
+    blocking: [bool; RuleId::COUNT],
+}
+
+fn roll_up(
+    inventory: &Inventory,
+    settings: &Settings,
+    devices: &[DeviceResult],
+    scope: Option<Vec<UserKey>>,
+    owners: Option<&[Option<usize>]>,
+) -> Vec<UserResult> {
+    // Without a scope, users are the recipients found on devices.
+    let mut keys: Vec<UserKey> = Vec::new();
+    let mut owner_of: Vec<Option<usize>> = Vec::new();
+    match (scope, owners) {
+        (Some(scope), Some(owners)) => {
+            keys = scope;
+            owner_of = devices.iter().map(|r| owners[r.device]).collect();
+        }
+        _ => {
+            let mut index: HashMap<&str, usize> = HashMap::new();
+            for result in devices {
+                let device = &inventory.devices[result.device];
+                owner_of.push(device.recipient.as_deref().map(|recipient| {
+                    *index.entry(recipient).or_insert_with(|| {
+                        keys.push(UserKey {
+                            recipient: recipient.to_owned(),
+                            user_id: device.user_id.clone(),
+                            display_name: device.user_display_name.clone(),
+                        });
+                        keys.len() - 1
+                    })
+                }));
+            }
+        }
+    }
+
+    let mut tallies: Vec<Tally> = (0..keys.len()).map(|_| Tally::default()).collect();
+    for (result, owner) in devices.iter().zip(owner_of) {
+        let Some(owner) = owner else { continue };
+        let tally = &mut tallies[owner];
+        let device = &inventory.devices[result.device];
+        let key = &mut keys[owner];
+        if key.user_id.is_none() {
+            key.user_id = device.user_id.clone();
+        }
+        if key.display_name.is_none() {
+            key.display_name = device.user_display_name.clone();
+        }
+        tally.devices += 1;
+        tally.per_verdict[result.verdict as usize] += 1;
+        for rule in RuleId::ALL {
+            if blocks_ready(settings.level(rule), result.statuses[rule.index()]) {
+                tally.blocking[rule.index()] = true;
+            }
+        }
+    }
+
+    let mut users: Vec<UserResult> = keys
+        .into_iter()
+        .zip(tallies)
+        .map(|(key, tally)| {
+            let [ready, at_risk, unreachable] = tally.per_verdict;
+            let verdict = if ready > 0 {
+                Verdict::Ready
+            } else if at_risk > 0 {
+                Verdict::AtRisk
+            } else {
+                Verdict::Unreachable
+            };
+            let reasons = if tally.devices == 0 {
+                vec![Reason::NoManagedDevice]
+            } else if verdict == Verdict::Ready {
+                Vec::new()
+            } else {
+                RuleId::ALL.into_iter().filter(|r| tally.blocking[r.index()]).map(Reason::Rule).collect()
+            };
+            UserResult {
+                recipient: key.recipient,
+                user_id: key.user_id,
+                display_name: key.display_name,
+                verdict,
+                devices: tally.devices,
+                ready_devices: ready,
+                at_risk_devices: at_risk,
+                unreachable_devices: unreachable,
+                reasons,
+            }
+        })
+        .collect();
+    users.par_sort_unstable_by(|a, b| a.recipient.cmp(&b.recipient));
+    users
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::inventory::{Group, Platform};
+    use crate::rules::test_support::{app, as_of, ios, settings};
+
+    /// An iOS device that passes every deny and warn rule.
+    fn ready(id: &str, recipient: &str) -> Device {
+        Device {
+            id: id.to_owned(),
+            recipient: Some(recipient.to_owned()),
+            user_id: Some(format!("id-{recipient}")),
+            management_agent: Some("mdm".into()),
+            management_state: Some("managed".into()),
+            ownership: "company".into(),
+            inventory_complete: true,
+            last_sync: Some(as_of() - chrono::Duration::days(1)),
+            apps: vec![app("Company Portal", Some("5.0.6"))],
+            ..ios()
+        }
+    }
+
+    /// Fails `company-portal` (deny): unreachable.
+    fn unreachable(id: &str, recipient: &str) -> Device {
+        Device { apps: vec![], ..ready(id, recipient) }
+    }
+
+    /// Fails `recent-check-in` (warn): at risk.
+    fn stale(id: &str, recipient: &str) -> Device {
+        Device { last_sync: Some(as_of() - chrono::Duration::days(90)), ..ready(id, recipient) }
+    }
+
+    /// `company-portal` unknown (personal device, inventory not complete): at risk.
+    fn unverifiable(id: &str, recipient: &str) -> Device {
+        Device { apps: vec![], inventory_complete: false, ownership: "personal".into(), ..ready(id, recipient) }
+    }
+
+    fn inventory(devices: Vec<Device>) -> Inventory {
+        Inventory { devices, ..Default::default() }
+    }
+
+    fn user<'a>(audit: &'a Audit, recipient: &str) -> &'a UserResult {
+        audit.users.iter().find(|u| u.recipient == recipient).expect("user in audit")
+    }
+
+    fn reasons(user: &UserResult) -> Vec<&'static str> {
+        user.reasons.iter().map(|r| r.as_str()).collect()
+    }
+
+    #[test]
+    fn device_verdicts_follow_levels() {
+        let s = settings();
+        let mut statuses = [Status::Pass; RuleId::COUNT];
+        assert_eq!(device_verdict(&statuses, &s), Verdict::Ready);
+        statuses[RuleId::PushPermission.index()] = Status::Fail; // allow: never changes the verdict
+        assert_eq!(device_verdict(&statuses, &s), Verdict::Ready);
+        statuses[RuleId::RecentCheckIn.index()] = Status::Fail; // warn fail
+        assert_eq!(device_verdict(&statuses, &s), Verdict::AtRisk);
+        statuses[RuleId::RecentCheckIn.index()] = Status::Unknown; // warn unknown: no effect
+        assert_eq!(device_verdict(&statuses, &s), Verdict::Ready);
+        statuses[RuleId::CompanyPortal.index()] = Status::Unknown; // deny unknown
+        assert_eq!(device_verdict(&statuses, &s), Verdict::AtRisk);
+        statuses[RuleId::MdmEnrolled.index()] = Status::Fail; // deny fail wins
+        assert_eq!(device_verdict(&statuses, &s), Verdict::Unreachable);
+        statuses[RuleId::MdmEnrolled.index()] = Status::NotApplicable;
+        let mut relaxed = settings();
+        relaxed.levels[RuleId::CompanyPortal.index()] = Level::Allow;
+        assert_eq!(device_verdict(&statuses, &relaxed), Verdict::Ready);
+    }
+
+    #[test]
+    fn a_user_is_as_reachable_as_their_best_device() {
+        let inv = inventory(vec![
+            ready("d1", "ann@x"),
+            unreachable("d2", "ann@x"),
+            stale("d3", "bob@x"),
+            unreachable("d4", "bob@x"),
+            unreachable("d5", "cid@x"),
+            unverifiable("d6", "dan@x"),
+        ]);
+        let audit = run(&inv, &settings(), &[]).unwrap();
+        let ann = user(&audit, "ann@x");
+        assert_eq!((ann.verdict, ann.devices, ann.ready_devices, ann.unreachable_devices), (Verdict::Ready, 2, 1, 1));
+        assert!(ann.reasons.is_empty(), "a ready user has no reasons");
+        let bob = user(&audit, "bob@x");
+        assert_eq!((bob.verdict, bob.at_risk_devices, bob.unreachable_devices), (Verdict::AtRisk, 1, 1));
+        // The union over all devices, in table order.
+        assert_eq!(reasons(bob), vec!["company-portal", "recent-check-in"]);
+        assert_eq!(user(&audit, "cid@x").verdict, Verdict::Unreachable);
+        assert_eq!(reasons(user(&audit, "cid@x")), vec!["company-portal"]);
+        let dan = user(&audit, "dan@x");
+        assert_eq!((dan.verdict, reasons(dan)), (Verdict::AtRisk, vec!["company-portal"]));
+        assert_eq!(audit.users_with(Verdict::Ready), 1);
+        assert!((audit.ready_percent() - 25.0).abs() < 1e-9);
+    }
+
+    #[test]
+    fn userless_devices_are_reported_but_make_no_user() {
+        let inv = inventory(vec![Device { recipient: None, user_id: None, ..ready("kiosk", "") }, ready("d1", "ann@x")]);
+        let audit = run(&inv, &settings(), &[]).unwrap();
+        assert_eq!(audit.devices.len(), 2);
+        assert_eq!(audit.users.len(), 1);
+        let kiosk = audit.devices.iter().find(|d| inv.devices[d.device].id == "kiosk").unwrap();
+        assert_eq!(kiosk.statuses[RuleId::HasRecipient.index()], Status::Fail);
+        assert_eq!(kiosk.verdict, Verdict::Unreachable);
+    }
+
+    #[test]
+    fn devices_sort_by_recipient_then_id_and_users_by_recipient() {
+        let inv = inventory(vec![
+            ready("b", "zed@x"),
+            ready("c", "amy@x"),
+            ready("a", "zed@x"),
+            Device { recipient: None, ..ready("k", "") },
+        ]);
+        let audit = run(&inv, &settings(), &[]).unwrap();
+        let order: Vec<&str> = audit.devices.iter().map(|d| inv.devices[d.device].id.as_str()).collect();
+        assert_eq!(order, vec!["k", "c", "a", "b"]);
+        let users: Vec<&str> = audit.users.iter().map(|u| u.recipient.as_str()).collect();
+        assert_eq!(users, vec!["amy@x", "zed@x"]);
+    }
+
+    #[test]
+    fn rule_counts_cover_every_audited_device() {
+        let inv = inventory(vec![ready("d1", "a@x"), unreachable("d2", "b@x"), stale("d3", "c@x")]);
+        let audit = run(&inv, &settings(), &[]).unwrap();
+        for counts in audit.rule_counts {
+            assert_eq!(counts.iter().sum::<usize>(), 3);
+        }
+        assert_eq!(audit.rule_counts[RuleId::CompanyPortal.index()], [2, 1, 0, 0]);
+        assert_eq!(audit.rule_counts[RuleId::RecentCheckIn.index()], [2, 1, 0, 0]);
+        assert_eq!(audit.rule_counts[RuleId::PushPermission.index()], [0, 0, 3, 0]);
+    }
+
+    #[test]
+    fn group_scope_keeps_members_only_and_flags_users_without_devices() {
+        let mut inv = inventory(vec![
+            ready("d1", "ann@x"),
+            unreachable("d2", "out@x"),
+            // Known to the group by user id only.
+            Device { recipient: Some("bob-guid".into()), user_id: Some("bob-guid".into()), ..stale("d3", "") },
+        ]);
+        inv.groups = vec![Group {
+            id: "G1".into(),
+            display_name: Some("Sales".into()),
+            members: vec![
+                Member { id: Some("ann-guid".into()), user_principal_name: Some("Ann@X".into()), display_name: None },
+                Member { id: Some("bob-guid".into()), user_principal_name: None, display_name: Some("Bob".into()) },
+                Member { id: Some("eve-guid".into()), user_principal_name: Some("eve@x".into()), display_name: None },
+            ],
+        }];
+        let audit = run(&inv, &settings(), &["g1".to_owned()]).unwrap();
+        let ids: Vec<&str> = audit.devices.iter().map(|d| inv.devices[d.device].id.as_str()).collect();
+        assert_eq!(ids, vec!["d1", "d3"], "devices of non-members are not audited");
+        assert_eq!(audit.users.len(), 3);
+        assert_eq!(user(&audit, "ann@x").verdict, Verdict::Ready);
+        assert_eq!(user(&audit, "ann@x").user_id.as_deref(), Some("ann-guid"));
+        assert_eq!(user(&audit, "bob-guid").verdict, Verdict::AtRisk);
+        let eve = user(&audit, "eve@x");
+        assert_eq!((eve.verdict, eve.devices, reasons(eve)), (Verdict::Unreachable, 0, vec!["no-managed-device"]));
+        assert_eq!(audit.groups, vec!["g1".to_owned()]);
+    }
+
+    #[test]
+    fn a_group_the_source_does_not_know_is_a_usage_error() {
+        let err = run(&inventory(vec![]), &settings(), &["nope".to_owned()]).unwrap_err();
+        assert!(matches!(err, Error::Usage(_)));
+        assert!(err.to_string().contains("nope"), "{err}");
+    }
+
+    #[test]
+    fn platform_noise_is_audited_like_any_device() {
+        let windows = Device { platform: Platform::Other, operating_system: "Windows".into(), ..ready("w", "ann@x") };
+        let audit = run(&inventory(vec![windows]), &settings(), &[]).unwrap();
+        assert_eq!(audit.devices[0].verdict, Verdict::Unreachable);
+        assert_eq!(audit.devices[0].statuses[RuleId::CompanyPortal.index()], Status::NotApplicable);
+    }
+}

@@ -1,1 +1,350 @@
-//! TODO
+//! The command line (clap derive). Values are parsed and validated here, so that `app` works with
+//! typed options. Secrets are never arguments: they come from the environment or a file.
+
+use std::path::PathBuf;
+
+use chrono::{DateTime, Utc};
+use clap::{Args, Parser, Subcommand, ValueEnum};
+
+#[derive(Debug, Parser)]
+#[command(
+    name = "intune-reach",
+    version,
+    about = "Which Intune users can really receive a custom notification, and why the others cannot",
+    after_help = "Exit codes: 0 audit done, 1 --fail-under gate failed, 2 usage or input-file error, \
+3 source error (sign-in, network, Graph, or an inventory that could not be read whole)."
+)]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Audit devices and users against the delivery prerequisites and write the reports.
+    Audit(Box<AuditArgs>),
+    /// Save the inventory read from Microsoft Graph as a snapshot, for offline audits.
+    Fetch(Box<FetchArgs>),
+    /// List the prerequisite rules: id, level, what they check, what a fail means, how to fix it.
+    Rules(RulesArgs),
+    /// The simulated Intune tenant.
+    #[command(subcommand)]
+    Sim(SimCommand),
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum OutputFormat {
+    Table,
+    Json,
+}
+
+#[derive(Debug, Args)]
+pub struct AuditArgs {
+    #[command(flatten)]
+    pub source: SourceArgs,
+
+    /// Audit only the transitive user members of this group (repeatable, at most 25).
+    #[arg(long = "group", value_name = "ID")]
+    pub groups: Vec<String>,
+
+    /// Folder for devices.csv, users.csv and summary.json.
+    #[arg(long, value_name = "DIR", default_value = "reports")]
+    pub out: PathBuf,
+
+    /// The audit's clock (RFC 3339), so a run can be reproduced exactly. Default: now.
+    #[arg(long, value_name = "RFC3339", value_parser = parse_time)]
+    pub as_of: Option<DateTime<Utc>>,
+
+    /// Days since the last check-in after which `recent-check-in` fails (default 30).
+    #[arg(long, value_name = "N")]
+    pub stale_days: Option<u32>,
+
+    /// TOML configuration: rule levels, stale_days, app names (see README).
+    #[arg(long, value_name = "FILE")]
+    pub config: Option<PathBuf>,
+
+    /// Override a rule's level (repeatable; wins over --config).
+    #[arg(long = "level", value_name = "RULE=deny|warn|allow")]
+    pub levels: Vec<String>,
+
+    /// Exit 1 when the share of ready users is below PERCENT.
+    #[arg(long, value_name = "PERCENT", value_parser = parse_percent)]
+    pub fail_under: Option<f64>,
+
+    /// What to print on standard output.
+    #[arg(long, value_enum, default_value_t = OutputFormat::Table)]
+    pub format: OutputFormat,
+
+    /// Print nothing on standard output except with --format json; no progress bars.
+    #[arg(long, short)]
+    pub quiet: bool,
+
+    /// Logs on standard error (-v info, -vv debug).
+    #[arg(long, short, action = clap::ArgAction::Count)]
+    pub verbose: u8,
+
+    /// Start the CSV files with a UTF-8 byte order mark (for Excel).
+    #[arg(long)]
+    pub csv_bom: bool,
+
+    /// The CSV field delimiter: ',' or ';'.
+    #[arg(long, value_name = "CHAR", default_value = ",", value_parser = parse_delimiter)]
+    pub delimiter: u8,
+
+    /// Accept an inventory that could not be read whole; every report then says so.
+    #[arg(long)]
+    pub allow_incomplete: bool,
+
+    #[command(flatten)]
+    pub graph: GraphArgs,
+}
+
+#[derive(Debug, Args)]
+#[group(multiple = false)]
+pub struct SourceArgs {
+    /// Audit a built-in simulated tenant, served by the simulated Graph on 127.0.0.1.
+    #[arg(long)]
+    pub demo: bool,
+
+    /// Audit a snapshot written by `fetch` or `sim snapshot`.
+    #[arg(long, value_name = "FILE")]
+    pub snapshot: Option<PathBuf>,
+
+    /// Audit the admin center's device export (Devices > All devices > Export).
+    #[arg(long, value_name = "DEVICES.csv")]
+    pub intune_export: Option<PathBuf>,
+}
+
+#[derive(Debug, Args)]
+pub struct GraphArgs {
+    /// Number of devices of the demo tenant.
+    #[arg(long, value_name = "N", default_value_t = 2000, requires = "demo")]
+    pub devices: usize,
+
+    /// Seed of the demo tenant.
+    #[arg(long, value_name = "S", default_value_t = 42, requires = "demo")]
+    pub seed: u64,
+
+    /// The Discovered apps export, with --intune-export.
+    #[arg(long, value_name = "APPS.csv", requires = "intune_export")]
+    pub apps_export: Option<PathBuf>,
+
+    /// Target users (CSV with a userPrincipalName or UPN column), with --intune-export.
+    #[arg(long, value_name = "USERS.csv", requires = "intune_export")]
+    pub members_export: Option<PathBuf>,
+
+    #[command(flatten)]
+    pub connection: ConnectionArgs,
+}
+
+/// How to reach Microsoft Graph (the live source).
+#[derive(Debug, Args, Clone)]
+pub struct ConnectionArgs {
+    /// Entra tenant id.
+    #[arg(long, env = "AZURE_TENANT_ID", value_name = "ID")]
+    pub tenant_id: Option<String>,
+
+    /// Application (client) id of the app registration.
+    #[arg(long, env = "AZURE_CLIENT_ID", value_name = "ID")]
+    pub client_id: Option<String>,
+
+    /// File holding the client secret (else AZURE_CLIENT_SECRET). Never pass a secret as an argument.
+    #[arg(long, value_name = "FILE")]
+    pub client_secret_file: Option<PathBuf>,
+
+    /// PEM file with the app's certificate and private key (else AZURE_CLIENT_CERTIFICATE_PATH).
+    #[arg(long, value_name = "FILE")]
+    pub certificate: Option<PathBuf>,
+
+    /// National cloud.
+    #[arg(long, value_name = "CLOUD", default_value = "global", value_parser = ["global", "usgov", "usgov-dod", "china"])]
+    pub cloud: String,
+
+    /// Override the Graph host (http only for loopback).
+    #[arg(long, value_name = "URL")]
+    pub graph_url: Option<String>,
+
+    /// Override the sign-in host (http only for loopback).
+    #[arg(long, value_name = "URL")]
+    pub login_url: Option<String>,
+
+    /// How app evidence is read.
+    #[arg(long, value_name = "STRATEGY", default_value = "detected-apps", value_parser = ["detected-apps", "per-device"])]
+    pub apps_via: String,
+
+    /// How devices are read (`export`, through report export jobs, is planned).
+    #[arg(long, value_name = "STRATEGY", default_value = "list", value_parser = ["list", "export"])]
+    pub devices_via: String,
+
+    /// Requests to Graph in flight at once.
+    #[arg(long, value_name = "N", default_value_t = 8, value_parser = clap::value_parser!(u16).range(1..=64))]
+    pub max_concurrency: u16,
+}
+
+#[derive(Debug, Args)]
+pub struct FetchArgs {
+    /// Where to write the snapshot.
+    #[arg(long, value_name = "FILE")]
+    pub out: PathBuf,
+
+    /// Also read these groups' transitive user members (repeatable, at most 25).
+    #[arg(long = "group", value_name = "ID")]
+    pub groups: Vec<String>,
+
+    /// No progress bars.
+    #[arg(long, short)]
+    pub quiet: bool,
+
+    /// Logs on standard error (-v info, -vv debug).
+    #[arg(long, short, action = clap::ArgAction::Count)]
+    pub verbose: u8,
+
+    /// TOML configuration (its app names decide which detected apps are kept).
+    #[arg(long, value_name = "FILE")]
+    pub config: Option<PathBuf>,
+
+    #[command(flatten)]
+    pub connection: ConnectionArgs,
+}
+
+#[derive(Debug, Args)]
+pub struct RulesArgs {
+    /// TOML configuration, to show the levels it sets.
+    #[arg(long, value_name = "FILE")]
+    pub config: Option<PathBuf>,
+
+    #[arg(long, value_enum, default_value_t = OutputFormat::Table)]
+    pub format: OutputFormat,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum SimCommand {
+    /// Serve a simulated Intune tenant over the Graph API on 127.0.0.1.
+    Serve(Box<ServeArgs>),
+    /// Write the simulated tenant as a snapshot.
+    Snapshot(SnapshotArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct TenantArgs {
+    /// Number of managed devices.
+    #[arg(long, value_name = "N", default_value_t = 2000)]
+    pub devices: usize,
+
+    /// Seed: the same seed gives the same tenant.
+    #[arg(long, value_name = "S", default_value_t = 42)]
+    pub seed: u64,
+
+    /// The tenant's clock (RFC 3339): check-in times are generated relative to it. Default: now.
+    #[arg(long, value_name = "RFC3339", value_parser = parse_time)]
+    pub as_of: Option<DateTime<Utc>>,
+}
+
+#[derive(Debug, Args)]
+pub struct SnapshotArgs {
+    #[command(flatten)]
+    pub tenant: TenantArgs,
+
+    /// Where to write the snapshot.
+    #[arg(long, value_name = "FILE")]
+    pub out: PathBuf,
+}
+
+#[derive(Debug, Args)]
+pub struct ServeArgs {
+    #[command(flatten)]
+    pub tenant: TenantArgs,
+
+    /// Port on 127.0.0.1 (0 picks a free one).
+    #[arg(long, value_name = "P", default_value_t = 0)]
+    pub port: u16,
+
+    #[command(flatten)]
+    pub faults: FaultArgs,
+}
+
+/// Faults the simulated Graph can inject.
+#[derive(Debug, Args, Clone, Default)]
+pub struct FaultArgs {
+    /// Delay every response by N milliseconds.
+    #[arg(long, value_name = "N", default_value_t = 0)]
+    pub latency_ms: u64,
+
+    /// At most REQUESTS per SECONDS (429 with Retry-After beyond), e.g. 2000/20.
+    #[arg(long, value_name = "REQUESTS/SECONDS")]
+    pub throttle: Option<String>,
+
+    /// Send 429 and 503 without a Retry-After header.
+    #[arg(long)]
+    pub no_retry_after: bool,
+
+    /// Answer this share of requests (0 to 1) with 503.
+    #[arg(long, value_name = "P", default_value_t = 0.0)]
+    pub error_rate: f64,
+
+    /// Access tokens expire after S seconds.
+    #[arg(long, value_name = "S", default_value_t = 3600)]
+    pub token_lifetime: u64,
+
+    /// In each listing, the N-th next link followed is answered once with "skip token expired".
+    #[arg(long, value_name = "N")]
+    pub expire_skiptokens_after: Option<u32>,
+
+    /// The first multi-page device listing repeats its next link (an endless loop for a naive client).
+    #[arg(long)]
+    pub repeat_next_link: bool,
+
+    /// Listings omit K devices that managedDeviceOverview still counts.
+    #[arg(long, value_name = "K", default_value_t = 0)]
+    pub hide_devices: usize,
+
+    /// Stop by itself after S seconds.
+    #[arg(long, value_name = "S", default_value_t = 600)]
+    pub max_seconds: u64,
+}
+
+fn parse_time(value: &str) -> Result<DateTime<Utc>, String> {
+    DateTime::parse_from_rfc3339(value.trim())
+        .map(|t| t.with_timezone(&Utc))
+        .map_err(|e| format!("not an RFC 3339 time such as 2026-11-26T10:00:00Z ({e})"))
+}
+
+fn parse_percent(value: &str) -> Result<f64, String> {
+    let percent: f64 = value.trim().trim_end_matches('%').parse().map_err(|_| "not a number".to_owned())?;
+    if (0.0..=100.0).contains(&percent) {
+        Ok(percent)
+    } else {
+        Err("must be between 0 and 100".to_owned())
+    }
+}
+
+fn parse_delimiter(value: &str) -> Result<u8, String> {
+    match value {
+        "," => Ok(b','),
+        ";" => Ok(b';'),
+        _ => Err("must be ',' or ';'".to_owned()),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use clap::CommandFactory;
+
+    #[test]
+    fn cli_definition_is_consistent() {
+        Cli::command().debug_assert();
+    }
+
+    #[test]
+    fn value_parsers() {
+        assert_eq!(parse_percent("80"), Ok(80.0));
+        assert_eq!(parse_percent("12.5%"), Ok(12.5));
+        assert!(parse_percent("101").is_err());
+        assert!(parse_percent("x").is_err());
+        assert_eq!(parse_delimiter(";"), Ok(b';'));
+        assert!(parse_delimiter("|").is_err());
+        assert!(parse_time("2026-11-26T10:00:00Z").is_ok());
+        assert!(parse_time("yesterday").is_err());
+    }
+}

@@ -171,6 +171,12 @@ impl InventoryBuilder {
         });
     }
 
+    /// Makes room for `additional` more devices, so a large source does not regrow the lists.
+    pub fn reserve(&mut self, additional: usize) {
+        self.devices.reserve(additional);
+        self.index.reserve(additional);
+    }
+
     pub fn len(&self) -> usize {
         self.devices.len()
     }

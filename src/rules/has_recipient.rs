@@ -1,4 +1,9 @@
-//! `has-recipient`: TODO (being written).
+//! `has-recipient`: does the device have a user that a group send reaches?
+//!
+//! Group sends reach users, not devices: "each supported device enrolled by the user receives the
+//! message; devices that are members of the group are ignored". A userless device (shared, kiosk) is
+//! never reached. The recipient itself is decided once, in the inventory (PREREQUISITES.md,
+//! "Normalising a device" and the rules table).
 
 use super::{Level, Outcome, Rule, RuleId};
 use crate::inventory::Device;
@@ -7,12 +12,44 @@ use crate::settings::Settings;
 pub const RULE: Rule = Rule {
     id: RuleId::HasRecipient,
     default_level: Level::Deny,
-    checks: "TODO",
-    fail_means: "TODO",
-    fix: "TODO",
+    checks: "The device has a user (enrolling user, UPN or user id) that a group send can reach.",
+    fail_means: "Group sends reach users, not devices; a device without a user never gets the message.",
+    fix: "Assign a primary user to the device; userless shared or kiosk devices cannot be reached.",
     evaluate,
 };
 
-fn evaluate(_device: &Device, _settings: &Settings) -> Outcome {
-    Outcome::unknown("TODO")
+fn evaluate(device: &Device, _settings: &Settings) -> Outcome {
+    match device.recipient.as_deref().map(str::trim) {
+        Some(recipient) if !recipient.is_empty() => {
+            Outcome::pass("the device has a user, so a group send to that user reaches it")
+        }
+        _ => Outcome::fail(
+            "the device has no user (userless, shared or kiosk), and group sends reach users, not devices",
+        ),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::rules::test_support::{check, settings};
+    use crate::rules::Status;
+
+    fn run(recipient: Option<&str>) -> Outcome {
+        let device = Device { recipient: recipient.map(Into::into), ..Default::default() };
+        evaluate(&device, &settings())
+    }
+
+    #[test]
+    fn a_recipient_passes() {
+        check(run(Some("alice@contoso.com")), Status::Pass);
+        check(run(Some("6f1c0d2e-0000-4000-8000-000000000001")), Status::Pass);
+    }
+
+    #[test]
+    fn no_recipient_fails() {
+        let reason = check(run(None), Status::Fail);
+        assert!(reason.contains("no user"), "{reason}");
+        check(run(Some("  ")), Status::Fail);
+    }
 }

@@ -252,3 +252,52 @@ mod tests {
         assert_eq!(levels, vec![Deny, Deny, Deny, Deny, Deny, Deny, Warn, Allow]);
     }
 }
+
+/// Builders shared by the rule tests.
+#[cfg(test)]
+pub(crate) mod test_support {
+    use chrono::{DateTime, TimeZone, Utc};
+
+    use super::{Outcome, Status};
+    use crate::inventory::{AndroidMode, AppEvidence, Device, Platform};
+    use crate::settings::Settings;
+
+    /// The audit time of every rule test.
+    pub fn as_of() -> DateTime<Utc> {
+        Utc.with_ymd_and_hms(2025, 6, 1, 12, 0, 0).single().expect("valid test date")
+    }
+
+    pub fn settings() -> Settings {
+        Settings::new(as_of())
+    }
+
+    pub fn ios() -> Device {
+        Device { platform: Platform::Ios, operating_system: "iOS".into(), ..Default::default() }
+    }
+
+    pub fn android(mode: AndroidMode) -> Device {
+        Device {
+            platform: Platform::Android,
+            operating_system: "Android".into(),
+            android_mode: Some(mode),
+            ..Default::default()
+        }
+    }
+
+    pub fn app(name: &str, version: Option<&str>) -> AppEvidence {
+        AppEvidence { name: name.into(), id: None, version: version.map(Into::into) }
+    }
+
+    pub fn app_id(name: &str, id: &str, version: Option<&str>) -> AppEvidence {
+        AppEvidence { name: name.into(), id: Some(id.into()), version: version.map(Into::into) }
+    }
+
+    /// Asserts the status and that the reason is a real sentence; returns the reason for more checks.
+    #[track_caller]
+    pub fn check(outcome: Outcome, status: Status) -> String {
+        assert_eq!(outcome.status, status, "reason: {}", outcome.reason);
+        let reason = outcome.reason.into_owned();
+        assert!(reason.len() > 15 && !reason.contains("TODO"), "reason too thin: {reason:?}");
+        reason
+    }
+}

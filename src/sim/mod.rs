@@ -3,5 +3,6 @@
 //! and the benchmarks talk to through the real Graph client.
 
 pub mod generator;
+mod names;
 pub mod server;
 pub mod tenant;

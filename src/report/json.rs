@@ -1,0 +1,151 @@
+//! `summary.json` (and `--format json` on standard output): counts per verdict and per rule, the
+//! caveats, and whether the inventory was read whole.
+
+use serde::ser::SerializeMap;
+use serde::{Serialize, Serializer};
+
+use super::Report;
+use crate::audit::{percent, Audit, Verdict};
+use crate::rules::{RuleId, Status};
+use crate::settings::Settings;
+
+/// The caveat that is true of every audit: Graph cannot tell whether notifications are allowed.
+pub const PUSH_PERMISSION_CAVEAT: &str = "Push permission for Company Portal (or the Intune app) is not observable \
+through Microsoft Graph: `push-permission` is unknown on every device. Ask users to allow notifications.";
+
+/// The caveat on app inventory coverage.
+pub const INVENTORY_CAVEAT: &str = "App inventory on personally-owned devices lists managed apps only and \
+refreshes about every 7 days: a missing Company Portal or Google Play services there is unknown, not a fail.";
+
+#[derive(Serialize)]
+pub struct Summary<'a> {
+    pub tool: Tool,
+    pub as_of: String,
+    pub source: SourceSummary<'a>,
+    pub complete: bool,
+    pub scope: Scope<'a>,
+    pub users: VerdictCounts,
+    pub devices: VerdictCounts,
+    pub rules: RuleSummaries<'a>,
+    pub caveats: Vec<String>,
+    pub warnings: &'a [String],
+    pub duplicate_device_ids: usize,
+    pub stale_days: u32,
+}
+
+#[derive(Serialize)]
+pub struct Tool {
+    pub name: &'static str,
+    pub version: &'static str,
+}
+
+#[derive(Serialize)]
+pub struct SourceSummary<'a> {
+    pub kind: &'a str,
+    pub description: &'a str,
+    pub gaps: &'a [String],
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub telemetry: Option<&'a serde_json::Value>,
+}
+
+#[derive(Serialize)]
+pub struct Scope<'a> {
+    /// Target group ids; empty when the audit covers every device.
+    pub groups: &'a [String],
+    pub members_export: bool,
+}
+
+#[derive(Serialize)]
+pub struct VerdictCounts {
+    pub total: usize,
+    pub ready: usize,
+    pub at_risk: usize,
+    pub unreachable: usize,
+    pub ready_percent: f64,
+    pub at_risk_percent: f64,
+    pub unreachable_percent: f64,
+}
+
+impl VerdictCounts {
+    fn new(total: usize, count: impl Fn(Verdict) -> usize) -> Self {
+        let (ready, at_risk, unreachable) = (count(Verdict::Ready), count(Verdict::AtRisk), count(Verdict::Unreachable));
+        let round = |p: f64| (p * 100.0).round() / 100.0;
+        VerdictCounts {
+            total,
+            ready,
+            at_risk,
+            unreachable,
+            ready_percent: round(percent(ready, total)),
+            at_risk_percent: round(percent(at_risk, total)),
+            unreachable_percent: round(percent(unreachable, total)),
+        }
+    }
+}
+
+/// Per rule, keyed by rule id in table order: level and the count of each status.
+pub struct RuleSummaries<'a> {
+    audit: &'a Audit,
+    settings: &'a Settings,
+}
+
+#[derive(Serialize)]
+struct RuleSummary {
+    level: &'static str,
+    pass: usize,
+    fail: usize,
+    unknown: usize,
+    #[serde(rename = "n/a")]
+    not_applicable: usize,
+}
+
+impl Serialize for RuleSummaries<'_> {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        let mut map = serializer.serialize_map(Some(RuleId::COUNT))?;
+        for rule in RuleId::ALL {
+            let counts = self.audit.rule_counts[rule.index()];
+            map.serialize_entry(
+                rule.as_str(),
+                &RuleSummary {
+                    level: self.settings.level(rule).as_str(),
+                    pass: counts[Status::Pass as usize],
+                    fail: counts[Status::Fail as usize],
+                    unknown: counts[Status::Unknown as usize],
+                    not_applicable: counts[Status::NotApplicable as usize],
+                },
+            )?;
+        }
+        map.end()
+    }
+}
+
+pub fn summary(report: Report<'_>) -> Summary<'_> {
+    let Report { audit, inventory, settings } = report;
+    let source = &inventory.source;
+    let mut caveats = vec![PUSH_PERMISSION_CAVEAT.to_owned(), INVENTORY_CAVEAT.to_owned()];
+    if !source.complete {
+        caveats.insert(
+            0,
+            "INCOMPLETE: the inventory could not be read whole; devices and users may be missing from this report."
+                .to_owned(),
+        );
+    }
+    Summary {
+        tool: Tool { name: env!("CARGO_PKG_NAME"), version: env!("CARGO_PKG_VERSION") },
+        as_of: settings.as_of.to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
+        source: SourceSummary {
+            kind: &source.kind,
+            description: &source.description,
+            gaps: &source.gaps,
+            telemetry: source.telemetry.as_ref(),
+        },
+        complete: source.complete,
+        scope: Scope { groups: &audit.groups, members_export: inventory.scoped_members.is_some() },
+        users: VerdictCounts::new(audit.users.len(), |v| audit.users_with(v)),
+        devices: VerdictCounts::new(audit.devices.len(), |v| audit.devices_with(v)),
+        rules: RuleSummaries { audit, settings },
+        caveats,
+        warnings: &source.warnings,
+        duplicate_device_ids: inventory.duplicate_ids.len(),
+        stale_days: settings.stale_days,
+    }
+}

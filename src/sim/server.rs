@@ -1,1 +1,0 @@
-//! TODO: the simulated Graph server (being written).

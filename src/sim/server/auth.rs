@@ -1,0 +1,258 @@
+//! Sign-in: the simulated Entra ID token endpoint (client credentials with a secret or a certificate
+//! assertion) and the bearer tokens it issues.
+//!
+//! A client assertion is checked for its *shape* only: three base64url parts, a header with `alg`
+//! RS256 or PS256 and an `x5t` or `x5t#S256` thumbprint, claims with `iss` = `sub` = the client id, an
+//! `aud` ending in `/oauth2/v2.0/token` and an `exp` in the future. The signature is NOT verified: the
+//! simulator knows no certificate, and what it tests is that the client builds and sends a well-formed
+//! assertion. Access tokens are random opaque strings (not JWTs) kept in a map with their client and
+//! expiry.
+
+use std::collections::HashMap;
+use std::sync::Mutex;
+use std::time::{Duration, Instant};
+
+use axum::http::{HeaderMap, StatusCode};
+use base64::Engine as _;
+use serde_json::Value;
+
+use super::faults::lock;
+use super::wire::{entra_error, Ctx, Out};
+use super::Shared;
+
+const JWT_BEARER: &str = "urn:ietf:params:oauth:client-assertion-type:jwt-bearer";
+
+/// The access tokens issued so far: token -> (client id, expiry).
+#[derive(Default)]
+pub(super) struct Tokens {
+    issued: Mutex<HashMap<String, (String, Instant)>>,
+}
+
+impl Tokens {
+    fn issue(&self, client_id: &str, lifetime: Duration) -> String {
+        let token = format!("sim.{}{}", uuid::Uuid::new_v4().simple(), uuid::Uuid::new_v4().simple());
+        let now = Instant::now();
+        let expires = now.checked_add(lifetime.min(Duration::from_secs(10 * 365 * 86_400))).unwrap_or(now);
+        let mut issued = lock(&self.issued);
+        if issued.len() >= 10_000 {
+            issued.retain(|_, (_, expiry)| *expiry > now);
+        }
+        issued.insert(token.clone(), (client_id.to_owned(), expires));
+        token
+    }
+
+    /// The client app of a valid, unexpired bearer token in `Authorization`, or `None`.
+    pub fn client_of(&self, headers: &HeaderMap) -> Option<String> {
+        let value = headers.get(axum::http::header::AUTHORIZATION)?.to_str().ok()?.trim();
+        let (scheme, token) = value.split_once(' ')?;
+        if !scheme.eq_ignore_ascii_case("bearer") {
+            return None;
+        }
+        let issued = lock(&self.issued);
+        let (client, expires) = issued.get(token.trim())?;
+        (Instant::now() < *expires).then(|| client.clone())
+    }
+}
+
+/// `POST /{tenant}/oauth2/v2.0/token`.
+pub(super) fn token(shared: &Shared, ctx: &Ctx, tenant: &str, body: &[u8]) -> Out {
+    let mut form: HashMap<String, String> = HashMap::new();
+    for (name, value) in url::form_urlencoded::parse(body) {
+        form.entry(name.into_owned()).or_insert_with(|| value.into_owned());
+    }
+    let field = |name: &str| form.get(name).map(String::as_str).filter(|v| !v.is_empty());
+    let missing = |name: &str| {
+        entra_error(
+            ctx,
+            StatusCode::BAD_REQUEST,
+            "invalid_request",
+            900144,
+            &format!("The request body must contain the following parameter: '{name}'."),
+        )
+    };
+    let options = &shared.options;
+
+    if !tenant.eq_ignore_ascii_case(&shared.index.tenant.tenant_id) {
+        return entra_error(
+            ctx,
+            StatusCode::BAD_REQUEST,
+            "invalid_request",
+            90002,
+            &format!(
+                "Tenant '{tenant}' not found. Check to make sure you have the correct tenant ID and are signing \
+                 into the correct cloud."
+            ),
+        );
+    }
+    let Some(grant_type) = field("grant_type") else { return missing("grant_type") };
+    if grant_type != "client_credentials" {
+        return entra_error(
+            ctx,
+            StatusCode::BAD_REQUEST,
+            "unsupported_grant_type",
+            70003,
+            &format!("The app requested an unsupported grant type '{grant_type}'."),
+        );
+    }
+    let Some(client_id) = field("client_id") else { return missing("client_id") };
+    if client_id != options.client_id {
+        return entra_error(
+            ctx,
+            StatusCode::BAD_REQUEST,
+            "unauthorized_client",
+            700016,
+            &format!(
+                "Application with identifier '{client_id}' was not found in the directory '{tenant}'. This can \
+                 happen if the application has not been installed by the administrator of the tenant."
+            ),
+        );
+    }
+    let Some(scope) = field("scope") else { return missing("scope") };
+    if !scope.ends_with("/.default") {
+        return entra_error(
+            ctx,
+            StatusCode::BAD_REQUEST,
+            "invalid_scope",
+            1002012,
+            &format!(
+                "The provided value for scope {scope} is not valid. Client credential flows must have a scope \
+                 value with /.default suffixed to the resource identifier (application ID URI)."
+            ),
+        );
+    }
+    if let Some(secret) = field("client_secret") {
+        // A simulator secret: a plain comparison is enough here.
+        if secret != options.client_secret {
+            return entra_error(
+                ctx,
+                StatusCode::UNAUTHORIZED,
+                "invalid_client",
+                7000215,
+                &format!(
+                    "Invalid client secret provided. Ensure the secret being sent in the request is the client \
+                     secret value, not the client secret ID, for a secret added to app '{client_id}'."
+                ),
+            );
+        }
+    } else if let Some(assertion) = field("client_assertion") {
+        let checked = if field("client_assertion_type") != Some(JWT_BEARER) {
+            Err(format!("client_assertion_type must be '{JWT_BEARER}'"))
+        } else {
+            check_assertion(assertion, client_id, chrono::Utc::now().timestamp())
+        };
+        if let Err(reason) = checked {
+            return entra_error(
+                ctx,
+                StatusCode::UNAUTHORIZED,
+                "invalid_client",
+                700027,
+                &format!("Client assertion failed signature validation: {reason}."),
+            );
+        }
+    } else {
+        return entra_error(
+            ctx,
+            StatusCode::UNAUTHORIZED,
+            "invalid_client",
+            7000218,
+            "The request body must contain the following parameter: 'client_assertion' or 'client_secret'.",
+        );
+    }
+
+    let lifetime = options.token_lifetime_secs;
+    let access_token = shared.tokens.issue(client_id, Duration::from_secs(lifetime));
+    shared.stats.tokens_issued.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    let body = serde_json::json!({
+        "token_type": "Bearer",
+        "expires_in": lifetime,
+        "ext_expires_in": lifetime,
+        "access_token": access_token,
+    });
+    let mut out = Out::json(body.to_string().into_bytes());
+    out.login = true;
+    out
+}
+
+/// Checks the shape of a client assertion (see the module documentation; the signature is not verified).
+pub(super) fn check_assertion(jwt: &str, client_id: &str, now: i64) -> Result<(), String> {
+    let parts: Vec<&str> = jwt.split('.').collect();
+    let [header, claims, signature] = parts.as_slice() else {
+        return Err("the assertion is not a JWT of three parts".to_owned());
+    };
+    let header = json_part(header, "header")?;
+    let claims = json_part(claims, "claims")?;
+    if signature.is_empty() || decode(signature).is_none() {
+        return Err("the JWT signature is missing or not base64url".to_owned());
+    }
+    match header.get("alg").and_then(Value::as_str) {
+        Some("RS256" | "PS256") => {}
+        other => return Err(format!("unsupported alg {other:?} (RS256 or PS256 expected)")),
+    }
+    let has_thumbprint =
+        ["x5t", "x5t#S256"].iter().any(|name| header.get(*name).and_then(Value::as_str).is_some_and(|v| !v.is_empty()));
+    if !has_thumbprint {
+        return Err("the JWT header has no x5t or x5t#S256 thumbprint".to_owned());
+    }
+    for claim in ["iss", "sub"] {
+        if claims.get(claim).and_then(Value::as_str) != Some(client_id) {
+            return Err(format!("the '{claim}' claim is not the client id"));
+        }
+    }
+    let audience_ok = |v: &Value| v.as_str().is_some_and(|a| a.ends_with("/oauth2/v2.0/token"));
+    let audience = match claims.get("aud") {
+        Some(Value::Array(items)) => items.iter().any(audience_ok),
+        Some(v) => audience_ok(v),
+        None => false,
+    };
+    if !audience {
+        return Err("the 'aud' claim is not the token endpoint".to_owned());
+    }
+    let exp = claims.get("exp").and_then(|v| v.as_i64().or_else(|| v.as_f64().map(|f| f as i64)));
+    match exp {
+        Some(exp) if exp > now => Ok(()),
+        Some(_) => Err("the assertion has expired".to_owned()),
+        None => Err("the 'exp' claim is missing".to_owned()),
+    }
+}
+
+fn decode(part: &str) -> Option<Vec<u8>> {
+    base64::engine::general_purpose::URL_SAFE_NO_PAD.decode(part.trim_end_matches('=')).ok()
+}
+
+fn json_part(part: &str, what: &str) -> Result<serde_json::Map<String, Value>, String> {
+    let bytes = decode(part).ok_or_else(|| format!("the JWT {what} is not base64url"))?;
+    match serde_json::from_slice(&bytes) {
+        Ok(Value::Object(map)) => Ok(map),
+        _ => Err(format!("the JWT {what} is not a JSON object")),
+    }
+}
+
+#[cfg(test)]
+pub(super) mod tests {
+    use super::*;
+
+    fn b64(value: &Value) -> String {
+        base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(value.to_string())
+    }
+
+    pub(in super::super) fn assertion(header: Value, claims: Value) -> String {
+        format!("{}.{}.c2lnbmF0dXJl", b64(&header), b64(&claims))
+    }
+
+    #[test]
+    fn assertion_shapes() {
+        let good_header = serde_json::json!({"alg": "RS256", "typ": "JWT", "x5t": "abc"});
+        let claims = |iss: &str, exp: i64| serde_json::json!({"aud": "http://x/t/oauth2/v2.0/token", "iss": iss, "sub": iss, "exp": exp, "jti": "1"});
+        assert_eq!(check_assertion(&assertion(good_header.clone(), claims("app", 200)), "app", 100), Ok(()));
+        let ps = serde_json::json!({"alg": "PS256", "x5t#S256": "abc"});
+        assert_eq!(check_assertion(&assertion(ps, claims("app", 200)), "app", 100), Ok(()));
+        assert!(check_assertion(&assertion(good_header.clone(), claims("app", 50)), "app", 100).is_err());
+        assert!(check_assertion(&assertion(good_header.clone(), claims("other", 200)), "app", 100).is_err());
+        let hs = serde_json::json!({"alg": "HS256", "x5t": "abc"});
+        assert!(check_assertion(&assertion(hs, claims("app", 200)), "app", 100).is_err());
+        let no_thumb = serde_json::json!({"alg": "RS256"});
+        assert!(check_assertion(&assertion(no_thumb, claims("app", 200)), "app", 100).is_err());
+        assert!(check_assertion("a.b", "app", 100).is_err());
+        assert!(check_assertion("!!.??.", "app", 100).is_err());
+    }
+}

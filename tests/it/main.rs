@@ -1,0 +1,4 @@
+//! Integration tests: one test binary (as ripgrep does), driving the `intune-reach` binary.
+
+mod harness;
+mod offline;
