@@ -17,7 +17,6 @@ use crate::settings::Settings;
 use crate::sim;
 use crate::source;
 
-
 /// At most this many target groups, like a notification's targets.
 pub const MAX_GROUPS: usize = 25;
 
@@ -106,8 +105,7 @@ fn audit(args: &AuditArgs) -> Result<i32, Error> {
     }
     let audit = audit::run(&inventory, &settings, &args.groups)?;
     let report = Report { audit: &audit, inventory: &inventory, settings: &settings };
-    let written =
-        report::write_all(report, &args.out, CsvOptions { delimiter: args.delimiter, bom: args.csv_bom })?;
+    let written = report::write_all(report, &args.out, CsvOptions { delimiter: args.delimiter, bom: args.csv_bom })?;
 
     let mut stdout = std::io::stdout().lock();
     let printed = match args.format {
@@ -154,7 +152,9 @@ fn rules(args: &RulesArgs) -> Result<i32, Error> {
                     })
                 })
                 .collect();
-            serde_json::to_writer_pretty(&mut stdout, &list).map_err(std::io::Error::from).and_then(|()| writeln!(stdout))
+            serde_json::to_writer_pretty(&mut stdout, &list)
+                .map_err(std::io::Error::from)
+                .and_then(|()| writeln!(stdout))
         }
         OutputFormat::Table => writeln!(stdout, "{}", rules_table(&settings, std::io::stdout().is_terminal())),
     };

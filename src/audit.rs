@@ -216,7 +216,11 @@ fn scope(inventory: &Inventory, groups: &[String]) -> Result<Scope, Error> {
         .devices
         .iter()
         .map(|d: &Device| {
-            d.recipient.as_ref().and_then(|r| by_key.get(r)).or_else(|| d.user_id.as_ref().and_then(|i| by_key.get(i))).copied()
+            d.recipient
+                .as_ref()
+                .and_then(|r| by_key.get(r))
+                .or_else(|| d.user_id.as_ref().and_then(|i| by_key.get(i)))
+                .copied()
         })
         .collect();
     Ok((Some(users), Some(owners)))
@@ -417,7 +421,8 @@ mod tests {
 
     #[test]
     fn userless_devices_are_reported_but_make_no_user() {
-        let inv = inventory(vec![Device { recipient: None, user_id: None, ..ready("kiosk", "") }, ready("d1", "ann@x")]);
+        let inv =
+            inventory(vec![Device { recipient: None, user_id: None, ..ready("kiosk", "") }, ready("d1", "ann@x")]);
         let audit = run(&inv, &settings(), &[]).unwrap();
         assert_eq!(audit.devices.len(), 2);
         assert_eq!(audit.users.len(), 1);

@@ -68,7 +68,8 @@ pub struct VerdictCounts {
 
 impl VerdictCounts {
     fn new(total: usize, count: impl Fn(Verdict) -> usize) -> Self {
-        let (ready, at_risk, unreachable) = (count(Verdict::Ready), count(Verdict::AtRisk), count(Verdict::Unreachable));
+        let (ready, at_risk, unreachable) =
+            (count(Verdict::Ready), count(Verdict::AtRisk), count(Verdict::Unreachable));
         let round = |p: f64| (p * 100.0).round() / 100.0;
         VerdictCounts {
             total,

@@ -13,8 +13,13 @@ pub fn fixture(name: &str) -> PathBuf {
 pub fn bin() -> Command {
     let mut cmd = Command::cargo_bin("intune-reach").expect("binary built");
     // Never let a developer's real tenant settings leak into a test.
-    for var in ["AZURE_TENANT_ID", "AZURE_CLIENT_ID", "AZURE_CLIENT_SECRET", "AZURE_CLIENT_CERTIFICATE_PATH", "GRAPH_ACCESS_TOKEN"]
-    {
+    for var in [
+        "AZURE_TENANT_ID",
+        "AZURE_CLIENT_ID",
+        "AZURE_CLIENT_SECRET",
+        "AZURE_CLIENT_CERTIFICATE_PATH",
+        "GRAPH_ACCESS_TOKEN",
+    ] {
         cmd.env_remove(var);
     }
     cmd

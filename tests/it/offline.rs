@@ -108,7 +108,10 @@ fn group_scope_reports_members_without_devices() {
     let users = run.rows("users.csv");
     assert_eq!(users.len(), 3);
     let zed = by(&users, "recipient", "zed@contoso.example");
-    assert_eq!((zed["verdict"].as_str(), zed["reasons"].as_str(), zed["devices"].as_str()), ("unreachable", "no-managed-device", "0"));
+    assert_eq!(
+        (zed["verdict"].as_str(), zed["reasons"].as_str(), zed["devices"].as_str()),
+        ("unreachable", "no-managed-device", "0")
+    );
     assert_eq!(run.rows("devices.csv").len(), 4, "only the members' devices are audited");
     assert_eq!(run.summary()["scope"]["groups"][0], "g-sales");
 
@@ -211,7 +214,8 @@ fn snapshot_with(devices: &str, complete: bool) -> String {
 
 #[test]
 fn an_incomplete_snapshot_is_refused_unless_allowed() {
-    let (_dir, path) = temp_file("partial.json", snapshot_with(r#"[{"id":"a","operatingSystem":"iOS"}]"#, false).as_bytes());
+    let (_dir, path) =
+        temp_file("partial.json", snapshot_with(r#"[{"id":"a","operatingSystem":"iOS"}]"#, false).as_bytes());
     let refused = audit(&["--snapshot", path.to_str().unwrap()]);
     assert_eq!(refused.code, 3, "{}", refused.stderr);
     assert!(refused.stderr.contains("--allow-incomplete"), "{}", refused.stderr);
@@ -239,9 +243,10 @@ fn duplicate_device_ids_are_reported_once_with_a_warning() {
 
 #[test]
 fn microsoft_example_payload_audits() {
-    let example: serde_json::Value =
-        serde_json::from_str(&std::fs::read_to_string(fixture("graph-docs/managedDevices-list-v1.0.example.json")).unwrap())
-            .unwrap();
+    let example: serde_json::Value = serde_json::from_str(
+        &std::fs::read_to_string(fixture("graph-docs/managedDevices-list-v1.0.example.json")).unwrap(),
+    )
+    .unwrap();
     let (_dir, path) = temp_file("ms.json", snapshot_with(&example["value"].to_string(), true).as_bytes());
     let run = audit(&["--snapshot", path.to_str().unwrap()]);
     assert_eq!(run.code, 0, "{}", run.stderr);
