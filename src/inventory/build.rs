@@ -3,8 +3,11 @@
 //! Every source that speaks Graph's shapes (snapshot files, the Graph client, the simulator) goes
 //! through [`InventoryBuilder`], so duplicate ids, app evidence and classification are handled once.
 
-use std::collections::HashMap;
+use std::hash::BuildHasher;
 use std::sync::Arc;
+
+use hashbrown::HashTable;
+use rustc_hash::{FxBuildHasher, FxHashSet};
 
 use chrono::{DateTime, Datelike, Utc};
 
@@ -14,7 +17,7 @@ use super::{AppEvidence, Device, Group, Inventory, Member, Platform, SourceInfo,
 
 /// Hands out one shared copy of each distinct value.
 #[derive(Debug, Default)]
-pub struct Interner(HashMap<Box<str>, Text>);
+pub struct Interner(FxHashSet<Text>);
 
 impl Interner {
     pub fn get(&mut self, value: &str) -> Text {
@@ -22,7 +25,7 @@ impl Interner {
             return text.clone();
         }
         let text: Text = Arc::from(value);
-        self.0.insert(value.into(), text.clone());
+        self.0.insert(text.clone());
         text
     }
 
@@ -45,19 +48,36 @@ pub fn parse_sync_time(raw: Option<&str>) -> Option<DateTime<Utc>> {
 }
 
 /// Collects devices (dropping repeated ids), app evidence and groups into an [`Inventory`].
-#[derive(Debug, Default)]
+#[derive(Default)]
 pub struct InventoryBuilder {
     devices: Vec<Device>,
-    index: HashMap<String, u32>,
+    /// Positions in `devices`, hashed by device id: the ids are not stored twice.
+    index: HashTable<u32>,
     duplicate_ids: Vec<String>,
     interner: Interner,
     groups: Vec<Group>,
     orphan_app_refs: usize,
 }
 
+impl std::fmt::Debug for InventoryBuilder {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("InventoryBuilder").field("devices", &self.devices.len()).finish_non_exhaustive()
+    }
+}
+
+fn hash_id(id: &str) -> u64 {
+    FxBuildHasher.hash_one(id)
+}
+
 impl InventoryBuilder {
     pub fn new() -> Self {
         Self::default()
+    }
+
+    /// The position of the device with this id.
+    fn position(&self, id: &str) -> Option<usize> {
+        let devices = &self.devices;
+        self.index.find(hash_id(id), |&i| devices[i as usize].id == id).map(|&i| i as usize)
     }
 
     pub fn interner(&mut self) -> &mut Interner {
@@ -67,11 +87,12 @@ impl InventoryBuilder {
     /// Adds a device that is already normalised. A repeated id is kept once and recorded.
     /// Returns false when the id was seen before.
     pub fn push(&mut self, device: Device) -> bool {
-        if self.index.contains_key(&device.id) {
+        if self.position(&device.id).is_some() {
             self.duplicate_ids.push(device.id);
             return false;
         }
-        self.index.insert(device.id.clone(), self.devices.len() as u32);
+        let devices = &self.devices;
+        self.index.insert_unique(hash_id(&device.id), devices.len() as u32, |&i| hash_id(&devices[i as usize].id));
         self.devices.push(device);
         true
     }
@@ -103,7 +124,8 @@ impl InventoryBuilder {
                 raw.enrolled_by_user_principal_name.as_deref(),
                 raw.user_principal_name.as_deref(),
                 raw.user_id.as_deref(),
-            ),
+            )
+            .map(|recipient| interner.get(&recipient)),
             user_id: classify::user_id(raw.user_id.as_deref()).map(str::to_owned),
             user_display_name: raw.user_display_name.as_deref().filter(|v| !v.trim().is_empty()).map(str::to_owned),
             platform,
@@ -122,10 +144,10 @@ impl InventoryBuilder {
 
     /// Adds app evidence to a device by id. Returns false (and counts it) when no such device was read.
     pub fn attach_app(&mut self, device_id: &str, app: AppEvidence) -> bool {
-        match self.index.get(device_id.trim()) {
-            Some(&i) => {
-                let apps = &mut self.devices[i as usize].apps;
-                if !apps.contains(&app) {
+        match self.position(device_id.trim()) {
+            Some(i) => {
+                let apps = &mut self.devices[i].apps;
+                if !apps.iter().any(|known| known.same_as(&app)) {
                     apps.push(app);
                 }
                 true
@@ -174,7 +196,8 @@ impl InventoryBuilder {
     /// Makes room for `additional` more devices, so a large source does not regrow the lists.
     pub fn reserve(&mut self, additional: usize) {
         self.devices.reserve(additional);
-        self.index.reserve(additional);
+        let devices = &self.devices;
+        self.index.reserve(additional, |&i| hash_id(&devices[i as usize].id));
     }
 
     pub fn len(&self) -> usize {

@@ -24,7 +24,8 @@ pub struct Device {
     pub id: String,
     pub name: String,
     /// The user a group send would reach on this device: lower-cased UPN, else the user id.
-    pub recipient: Option<String>,
+    /// Interned: a user's devices share one copy.
+    pub recipient: Option<Text>,
     pub user_id: Option<String>,
     pub user_display_name: Option<String>,
     pub platform: Platform,
@@ -52,6 +53,23 @@ pub struct AppEvidence {
     pub name: Text,
     pub id: Option<Text>,
     pub version: Option<Text>,
+}
+
+impl AppEvidence {
+    /// Equality that is cheap for interned values (the same shared text), exact for the others.
+    pub fn same_as(&self, other: &AppEvidence) -> bool {
+        fn same(a: &Text, b: &Text) -> bool {
+            Arc::ptr_eq(a, b) || a == b
+        }
+        fn same_opt(a: &Option<Text>, b: &Option<Text>) -> bool {
+            match (a, b) {
+                (Some(a), Some(b)) => same(a, b),
+                (None, None) => true,
+                _ => false,
+            }
+        }
+        same(&self.name, &other.name) && same_opt(&self.id, &other.id) && same_opt(&self.version, &other.version)
+    }
 }
 
 /// A target group with its transitive *user* members.

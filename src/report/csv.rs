@@ -4,7 +4,10 @@ use std::io::Write;
 
 use chrono::SecondsFormat;
 
+use rayon::prelude::*;
+
 use super::{guard_formula, CsvOptions, Report};
+use crate::audit::DeviceResult;
 use crate::rules::{RuleId, Status};
 
 /// The fixed columns of `devices.csv`; one column per rule id follows.
@@ -49,19 +52,39 @@ fn io(e: csv::Error) -> std::io::Error {
     std::io::Error::other(e)
 }
 
-fn join<'a>(items: impl Iterator<Item = &'a str>) -> String {
-    items.collect::<Vec<_>>().join(";")
-}
+/// Devices rendered per task: rows are rendered in parallel, a few chunks at a time, and written in order.
+const ROWS_PER_CHUNK: usize = 16 * 1024;
 
 pub fn write_devices<W: Write>(report: Report<'_>, out: W, options: CsvOptions) -> std::io::Result<()> {
     let mut w = writer(out, options)?;
     let header: Vec<&str> = DEVICE_COLUMNS.iter().copied().chain(RuleId::ALL.iter().map(|r| r.as_str())).collect();
     w.write_record(&header).map_err(io)?;
-    for result in &report.audit.devices {
+    w.flush()?;
+    let mut out = w.into_inner().map_err(|e| e.into_error())?;
+    let batch = ROWS_PER_CHUNK * rayon::current_num_threads().max(1) * 2;
+    for rows in report.audit.devices.chunks(batch) {
+        let rendered: Vec<std::io::Result<Vec<u8>>> =
+            rows.par_chunks(ROWS_PER_CHUNK).map(|chunk| render_devices(report, chunk, options)).collect();
+        for part in rendered {
+            out.write_all(&part?)?;
+        }
+    }
+    out.flush()
+}
+
+/// Renders device rows (no header) into a buffer.
+fn render_devices(report: Report<'_>, rows: &[DeviceResult], options: CsvOptions) -> std::io::Result<Vec<u8>> {
+    let mut w = csv::WriterBuilder::new()
+        .delimiter(options.delimiter)
+        .has_headers(false)
+        .from_writer(Vec::with_capacity(rows.len() * 200));
+    let (mut failed, mut unknown) = (String::new(), String::new());
+    let mut time = [0u8; 20];
+    for result in rows {
         let d = &report.inventory.devices[result.device];
-        let last_sync = d.last_sync.map(|t| t.to_rfc3339_opts(SecondsFormat::Secs, true)).unwrap_or_default();
-        let failed = join(result.rules_with(Status::Fail).map(RuleId::as_str));
-        let unknown = join(result.rules_with(Status::Unknown).map(RuleId::as_str));
+        let last_sync = d.last_sync.map(|t| rfc3339_utc(&t, &mut time)).unwrap_or("");
+        list_into(&mut failed, result.rules_with(Status::Fail));
+        list_into(&mut unknown, result.rules_with(Status::Unknown));
         let fixed: [&str; 14] = [
             &d.id,
             &d.name,
@@ -73,7 +96,7 @@ pub fn write_devices<W: Write>(report: Report<'_>, out: W, options: CsvOptions) 
             &d.ownership,
             d.management_agent.as_deref().unwrap_or(""),
             d.enrollment_type.as_deref().unwrap_or(""),
-            &last_sync,
+            last_sync,
             result.verdict.as_str(),
             &failed,
             &unknown,
@@ -86,7 +109,48 @@ pub fn write_devices<W: Write>(report: Report<'_>, out: W, options: CsvOptions) 
         }
         w.write_record(None::<&[u8]>).map_err(io)?;
     }
-    w.flush()
+    w.into_inner().map_err(|e| e.into_error())
+}
+
+/// Writes rule ids `;`-separated into `out`, replacing what it held.
+fn list_into(out: &mut String, rules: impl Iterator<Item = RuleId>) {
+    out.clear();
+    for rule in rules {
+        if !out.is_empty() {
+            out.push(';');
+        }
+        out.push_str(rule.as_str());
+    }
+}
+
+/// `2026-11-26T10:00:00Z`, written into `buf` (chrono's formatter is slow for a million rows).
+pub fn rfc3339_utc<'b>(time: &chrono::DateTime<chrono::Utc>, buf: &'b mut [u8; 20]) -> &'b str {
+    use chrono::{Datelike, Timelike};
+    let year = time.year();
+    if !(0..=9999).contains(&year) {
+        // Outside what four digits hold: let chrono write it (it never fails for UTC).
+        let text = time.to_rfc3339_opts(SecondsFormat::Secs, true);
+        let n = text.len().min(buf.len());
+        buf[..n].copy_from_slice(&text.as_bytes()[..n]);
+        return std::str::from_utf8(&buf[..n]).unwrap_or("");
+    }
+    let mut put = |at: usize, value: u32, width: usize| {
+        let mut v = value;
+        for i in (0..width).rev() {
+            buf[at + i] = b'0' + (v % 10) as u8;
+            v /= 10;
+        }
+    };
+    put(0, year as u32, 4);
+    put(5, time.month(), 2);
+    put(8, time.day(), 2);
+    put(11, time.hour(), 2);
+    put(14, time.minute(), 2);
+    put(17, time.second(), 2);
+    for (at, sep) in [(4, b'-'), (7, b'-'), (10, b'T'), (13, b':'), (16, b':'), (19, b'Z')] {
+        buf[at] = sep;
+    }
+    std::str::from_utf8(&buf[..]).unwrap_or("")
 }
 
 pub fn write_users<W: Write>(report: Report<'_>, out: W, options: CsvOptions) -> std::io::Result<()> {
@@ -94,7 +158,7 @@ pub fn write_users<W: Write>(report: Report<'_>, out: W, options: CsvOptions) ->
     w.write_record(USER_COLUMNS).map_err(io)?;
     for u in &report.audit.users {
         let counts = [u.devices, u.ready_devices, u.at_risk_devices, u.unreachable_devices].map(|n| n.to_string());
-        let reasons = join(u.reasons.iter().map(|r| r.as_str()));
+        let reasons = u.reasons.iter().map(|r| r.as_str()).collect::<Vec<_>>().join(";");
         let cells: [&str; 9] = [
             &u.recipient,
             u.user_id.as_deref().unwrap_or(""),
@@ -167,6 +231,43 @@ mod tests {
         let (devices, users) = render(CsvOptions::default());
         insta::assert_snapshot!("devices_csv", devices);
         insta::assert_snapshot!("users_csv", users);
+    }
+
+    #[test]
+    fn timestamps_match_chrono() {
+        let mut buf = [0u8; 20];
+        for text in ["2026-11-26T10:05:09Z", "0001-01-01T00:00:00Z", "1999-12-31T23:59:59Z"] {
+            let t = chrono::DateTime::parse_from_rfc3339(text).unwrap().with_timezone(&chrono::Utc);
+            assert_eq!(rfc3339_utc(&t, &mut buf), text);
+        }
+        let t =
+            chrono::DateTime::parse_from_rfc3339("2026-11-26T10:05:09.999+02:00").unwrap().with_timezone(&chrono::Utc);
+        assert_eq!(rfc3339_utc(&t, &mut buf), t.to_rfc3339_opts(SecondsFormat::Secs, true));
+    }
+
+    #[test]
+    fn rows_rendered_in_chunks_equal_rows_rendered_at_once() {
+        let inventory = Inventory {
+            devices: (0..(ROWS_PER_CHUNK * 2 + 17))
+                .map(|i| crate::inventory::Device {
+                    id: format!("d{i:06}"),
+                    recipient: Some(format!("u{}", i % 7).into()),
+                    ..ios()
+                })
+                .collect(),
+            ..Default::default()
+        };
+        let settings = settings();
+        let audit = audit::run(&inventory, &settings, &[]).unwrap();
+        let report = Report { audit: &audit, inventory: &inventory, settings: &settings };
+        let mut chunked = Vec::new();
+        write_devices(report, &mut chunked, CsvOptions::default()).unwrap();
+        let whole = render_devices(report, &audit.devices, CsvOptions::default()).unwrap();
+        let text = String::from_utf8(chunked).unwrap();
+        let (header, rows) = text.split_once('\n').unwrap();
+        assert!(header.starts_with("device_id,"));
+        assert_eq!(rows.as_bytes(), &whole[..]);
+        assert_eq!(rows.lines().count(), inventory.devices.len());
     }
 
     #[test]

@@ -54,6 +54,16 @@ fn evaluate(device: &Device, _settings: &Settings) -> Outcome {
     let agent = present(device.management_agent.as_deref());
     let state = present(device.management_state.as_deref());
 
+    // The common case first, without building a sentence per device.
+    if agent.is_some_and(|a| is_one_of(a, MDM_AGENTS)) {
+        match state {
+            None => return Outcome::pass("the management agent is an MDM enrollment in Intune"),
+            Some(s) if s.eq_ignore_ascii_case("managed") => {
+                return Outcome::pass("the management agent is an MDM enrollment and the device is managed")
+            }
+            Some(_) => {}
+        }
+    }
     let agent_outcome = match agent {
         Some(a) if is_one_of(a, MDM_AGENTS) => Outcome::pass(format!("management agent `{a}` is MDM enrollment")),
         Some(a) if is_one_of(a, NON_MDM_AGENTS) => {

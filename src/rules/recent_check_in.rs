@@ -31,15 +31,13 @@ fn evaluate(device: &Device, settings: &Settings) -> Outcome {
     let days = settings.stale_days;
     let age = settings.as_of.signed_duration_since(last_sync);
     if age < TimeDelta::zero() {
-        return Outcome::pass(format!(
-            "last check-in {} is after the audit time, so it is recent",
-            timestamp(last_sync)
-        ));
+        return Outcome::pass("the last check-in is after the audit time, so it is recent");
     }
     // A threshold too large for a duration is no limit at all.
     let stale = matches!(TimeDelta::try_days(i64::from(days)), Some(limit) if age > limit);
     if !stale {
-        Outcome::pass(format!("last check-in {} is within {days} days of the audit time", timestamp(last_sync)))
+        // No timestamp in the passing sentence: formatting one per device is the audit's largest cost.
+        Outcome::pass(format!("the last check-in is within {days} days of the audit time"))
     } else {
         Outcome::fail(format!(
             "last check-in {} is more than {days} days before the audit time ({} days)",
