@@ -8,14 +8,17 @@ use chrono::Utc;
 use comfy_table::{presets, ContentArrangement, Table};
 
 use crate::audit;
-use crate::cli::{AuditArgs, Cli, Command, OutputFormat, RulesArgs, SimCommand, SnapshotArgs};
+use crate::cli::{
+    AuditArgs, Cli, Command, ConnectionArgs, FaultArgs, FetchArgs, OutputFormat, RulesArgs, ServeArgs, SimCommand,
+    SnapshotArgs,
+};
 use crate::error::{exit, Error};
 use crate::inventory::{Inventory, SourceInfo};
 use crate::report::{self, CsvOptions, Report};
 use crate::rules::REGISTRY;
 use crate::settings::Settings;
 use crate::sim;
-use crate::source;
+use crate::source::{self, graph};
 
 /// At most this many target groups, like a notification's targets.
 pub const MAX_GROUPS: usize = 25;
@@ -41,10 +44,10 @@ pub fn run(cli: Cli) -> Result<i32, Error> {
     });
     match cli.command {
         Command::Audit(args) => audit(&args),
-        Command::Fetch(_args) => Err(Error::Usage("fetch: the Graph client is not wired yet".to_owned())),
+        Command::Fetch(args) => fetch(&args),
         Command::Rules(args) => rules(&args),
         Command::Sim(SimCommand::Snapshot(args)) => sim_snapshot(&args),
-        Command::Sim(SimCommand::Serve(_)) => Err(Error::Usage("sim serve: not wired yet".to_owned())),
+        Command::Sim(SimCommand::Serve(args)) => sim_serve(&args),
     }
 }
 
@@ -90,18 +93,107 @@ fn load_inventory(args: &AuditArgs, settings: &Settings) -> Result<Inventory, Er
             &settings.apps,
         );
     }
+    let progress = !args.quiet && std::io::stderr().is_terminal();
     if source.demo {
-        let tenant = sim::generator::generate(args.graph.devices, args.graph.seed, settings.as_of);
-        let snapshot = tenant.to_snapshot(settings.as_of.to_rfc3339(), "in-process");
-        let info = SourceInfo {
-            kind: "demo".to_owned(),
-            description: format!("demo tenant ({} devices, seed {})", args.graph.devices, args.graph.seed),
-            complete: true,
-            ..Default::default()
-        };
-        return Inventory::from_snapshot(&snapshot, info).map_err(Error::Source);
+        return demo_inventory(args, settings, progress);
     }
-    Err(Error::Usage("live Graph audits are not wired yet".to_owned()))
+    let options = graph_options(&args.graph.connection, &args.groups, settings, progress)?;
+    let fetched = runtime()?.block_on(graph::fetch(&options))?;
+    graph_inventory(fetched, "graph", format!("Microsoft Graph tenant {}", options.tenant_id.as_deref().unwrap_or("?")))
+}
+
+/// The demo: a generated tenant, served by the simulated Graph on an ephemeral loopback port and read
+/// through the real Graph client (sign-in, paging, retries), exactly as a live tenant is.
+fn demo_inventory(args: &AuditArgs, settings: &Settings, progress: bool) -> Result<Inventory, Error> {
+    let (devices, seed) = (args.graph.devices, args.graph.seed);
+    let tenant = std::sync::Arc::new(sim::generator::generate(devices, seed, settings.as_of));
+    let server_options = sim::server::ServerOptions::default();
+    let credential = graph::Credential::Secret(graph::Secret::new(server_options.client_secret.clone()));
+    let client_id = server_options.client_id.clone();
+    let fetched = runtime()?.block_on(async {
+        let server = sim::server::start(tenant, server_options, 0).await?;
+        let mut options = graph::GraphOptions::new(credential);
+        options.graph_url = Some(server.url.clone());
+        options.login_url = Some(server.url.clone());
+        options.tenant_id = Some(server.tenant_id.clone());
+        options.client_id = Some(client_id);
+        options.groups = args.groups.clone();
+        options.catalog = settings.apps.clone();
+        options.progress = progress;
+        let fetched = graph::fetch(&options).await;
+        server.shutdown().await;
+        fetched
+    })?;
+    graph_inventory(fetched, "demo", format!("demo tenant ({devices} devices, seed {seed}) via the simulated Graph"))
+}
+
+/// An inventory from what the Graph client read, with its telemetry.
+fn graph_inventory(fetched: graph::Fetched, kind: &str, description: String) -> Result<Inventory, Error> {
+    let source = SourceInfo {
+        kind: kind.to_owned(),
+        description,
+        complete: true,
+        telemetry: serde_json::to_value(&fetched.telemetry).ok(),
+        ..Default::default()
+    };
+    Inventory::from_snapshot(&fetched.snapshot, source).map_err(Error::Source)
+}
+
+/// The Graph client's options from the connection flags and the environment.
+fn graph_options(
+    connection: &ConnectionArgs,
+    groups: &[String],
+    settings: &Settings,
+    progress: bool,
+) -> Result<graph::GraphOptions, Error> {
+    if connection.devices_via == "export" {
+        return Err(Error::Usage(
+            "--devices-via export (Intune report export jobs) is planned but not available yet; use --devices-via list"
+                .to_owned(),
+        ));
+    }
+    let credential =
+        graph::credential_from_env(connection.client_secret_file.as_deref(), connection.certificate.as_deref())?;
+    let mut options = graph::GraphOptions::new(credential);
+    options.cloud = connection.cloud.parse()?;
+    options.graph_url = connection.graph_url.clone();
+    options.login_url = connection.login_url.clone();
+    options.tenant_id = connection.tenant_id.clone();
+    options.client_id = connection.client_id.clone();
+    options.apps_via = connection.apps_via.parse()?;
+    options.max_concurrency = usize::from(connection.max_concurrency);
+    options.groups = groups.to_vec();
+    options.catalog = settings.apps.clone();
+    options.progress = progress;
+    Ok(options)
+}
+
+fn fetch(args: &FetchArgs) -> Result<i32, Error> {
+    check_groups(&args.groups)?;
+    let settings = settings(None, args.config.as_deref(), None, &[])?;
+    let progress = !args.quiet && std::io::stderr().is_terminal();
+    let options = graph_options(&args.connection, &args.groups, &settings, progress)?;
+    let fetched = runtime()?.block_on(graph::fetch(&options))?;
+    let snapshot = &fetched.snapshot;
+    write_json_atomically(&args.out, snapshot)?;
+    if !args.quiet {
+        eprintln!(
+            "wrote {} ({} devices, {} detected apps, {} groups; {} requests)",
+            args.out.display(),
+            snapshot.managed_devices.len(),
+            snapshot.detected_apps.len(),
+            snapshot.groups.len(),
+            fetched.telemetry.requests
+        );
+    }
+    if !snapshot.complete {
+        return Err(Error::Source(format!(
+            "the inventory could not be read whole: {}. {} is marked incomplete (`\"complete\": false`)",
+            snapshot.gaps.join("; "),
+            args.out.display()
+        )));
+    }
+    Ok(exit::OK)
 }
 
 fn audit(args: &AuditArgs) -> Result<i32, Error> {
@@ -224,4 +316,51 @@ pub fn write_json_atomically(path: &Path, value: &impl serde::Serialize) -> Resu
     }
     temp.persist(path).map_err(|e| error(e.error))?;
     Ok(())
+}
+
+/// The simulated Graph's options from the fault flags.
+pub fn server_options(faults: &FaultArgs) -> Result<sim::server::ServerOptions, Error> {
+    let throttle = faults.throttle.as_deref().map(str::parse::<sim::server::Throttle>).transpose()?;
+    Ok(sim::server::ServerOptions {
+        latency_ms: faults.latency_ms,
+        throttle,
+        no_retry_after: faults.no_retry_after,
+        error_rate: faults.error_rate,
+        token_lifetime_secs: faults.token_lifetime,
+        expire_skiptokens_after: faults.expire_skiptokens_after,
+        repeat_next_link: faults.repeat_next_link,
+        hide_devices: faults.hide_devices,
+        max_seconds: Some(faults.max_seconds),
+        ..Default::default()
+    })
+}
+
+fn runtime() -> Result<tokio::runtime::Runtime, Error> {
+    tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .map_err(|e| Error::Source(format!("cannot start the async runtime: {e}")))
+}
+
+fn sim_serve(args: &ServeArgs) -> Result<i32, Error> {
+    let options = server_options(&args.faults)?;
+    let now = args.tenant.as_of.unwrap_or_else(Utc::now);
+    let tenant = std::sync::Arc::new(sim::generator::generate(args.tenant.devices, args.tenant.seed, now));
+    let (client_id, client_secret) = (options.client_id.clone(), options.client_secret.clone());
+    runtime()?.block_on(async move {
+        let server = sim::server::start(tenant, options, args.port).await?;
+        // What a client needs, in the form of the environment it reads (the secret is the simulator's own).
+        println!("simulated Graph listening on {}", server.url);
+        println!("  --graph-url {0} --login-url {0}", server.url);
+        println!("  AZURE_TENANT_ID={}", server.tenant_id);
+        println!("  AZURE_CLIENT_ID={client_id}");
+        println!("  AZURE_CLIENT_SECRET={client_secret}");
+        println!("stops after {} s (--max-seconds) or on Ctrl-C", args.faults.max_seconds);
+        let _ = std::io::stdout().flush();
+        tokio::select! {
+            () = server.wait() => {}
+            _ = tokio::signal::ctrl_c() => {}
+        }
+        Ok(exit::OK)
+    })
 }
