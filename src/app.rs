@@ -133,6 +133,7 @@ fn graph_inventory(fetched: graph::Fetched, kind: &str, description: String) -> 
         kind: kind.to_owned(),
         description,
         complete: true,
+        warnings: fetched.telemetry.notes.clone(),
         telemetry: serde_json::to_value(&fetched.telemetry).ok(),
         ..Default::default()
     };

@@ -1699,7 +1699,10 @@ impl Generator {
         for def in &APPS {
             for (version, _) in def.versions {
                 for platform in APP_PLATFORMS {
-                    let devices = buckets.next().unwrap_or_default();
+                    let mut devices = buckets.next().unwrap_or_default();
+                    // A device can be given the same app twice (a catalogue case on top of the random
+                    // draw); it has it once. Buckets fill in device order, so repeats are adjacent.
+                    devices.dedup();
                     if devices.is_empty() {
                         continue;
                     }
@@ -1986,6 +1989,12 @@ mod tests {
 
     #[test]
     fn apps_reference_real_devices() {
+        // (3000, 7) once gave a device the same app twice: it must be listed once.
+        for (devices, seed) in [(3_000, 7), (2_500, 7), (700, 1)] {
+            for app in &generate(devices, seed, now()).apps {
+                assert!(app.devices.windows(2).all(|w| w[0] < w[1]), "a device listed twice: {:?}", app.app);
+            }
+        }
         let tenant = generate(4_000, 9, now());
         let mut combos = BTreeSet::new();
         for app in &tenant.apps {

@@ -1,13 +1,13 @@
 //! The live Microsoft Graph client: reads a tenant's managed devices, the app evidence the rules need,
 //! and the transitive user members of the target groups, into a [`Snapshot`].
 //!
-//! The read runs in three phases, one after the other, each reading in parallel: `devices`
-//! ([`devices`]: platform shards, then a count check against `managedDeviceOverview`), `apps`
-//! ([`apps`] through the tenant's detected apps, or [`batch`] per device), and `groups` ([`groups`],
-//! only when groups are asked for). Every request goes through one transport ([`http`]) with one retry
-//! policy ([`retry`]), one client-side rate limit ([`ratelimit`]) and one bound on requests in flight
-//! (`max_concurrency`); the token ([`auth`]) is shared and renewed by one task at a time. Collections are
-//! read whole by [`paging`]. [`progress`] draws the bars.
+//! The read runs in three phases, one after the other, each reading in parallel: devices (module
+//! `devices`: platform shards, then a count check against `managedDeviceOverview`), apps (module `apps`
+//! through the tenant's detected apps, or `batch` per device), and groups (module `groups`, only when
+//! groups are asked for). Every request goes through one transport (`http`) with one retry policy
+//! (`retry`), one client-side rate limit (`ratelimit`) and one bound on requests in flight
+//! (`max_concurrency`); the token (`auth`) is shared and renewed by one task at a time. Collections are
+//! read whole by `paging`; `progress` draws the bars; `options` holds the public options.
 //!
 //! [`fetch`] returns `Ok` with `snapshot.complete = false` and `snapshot.gaps` when the read finished but
 //! is known to be partial (the device count differs from Graph's overview); it returns
@@ -294,5 +294,3 @@ mod tests {
         assert!(!message.contains("test-secret-value"), "{message}");
     }
 }
-#[cfg(test)]
-mod sim_check;

@@ -1,0 +1,323 @@
+//! Reading every managed device, in parallel shards, and checking that none is missing.
+//!
+//! `beta/deviceManagement/managedDevices` is read with `$select` = [`DEVICE_SELECT`], in one listing per
+//! platform (`$filter=operatingSystem eq '<v>'` for iOS, iPadOS, Android, Windows, macOS, Linux and
+//! ChromeOS), run in parallel. Graph silently ignores some filters (and treats `ne` as `eq`), so the
+//! filter is checked again here: a shard keeps only the devices whose `operatingSystem` equals its value
+//! (case-insensitively); anything else Graph sent is dropped from that shard, so no device is counted
+//! twice or leaks into the wrong shard. Devices are deduplicated by id (a restarted listing repeats
+//! pages); a device without an id cannot be told apart and is dropped (the count check below sees it).
+//!
+//! The shards cannot reach devices whose `operatingSystem` is none of those values (unusual or empty
+//! strings). So afterwards `managedDeviceOverview.enrolledDeviceCount` is compared with the number of
+//! distinct devices read; if they differ, one unfiltered listing is read and united by id. If they still
+//! differ, the snapshot is marked incomplete (`complete = false`) with a gap sentence giving both numbers.
+//!
+//! When the overview cannot be read (403 or 404), the count is not cross-checked: the read still counts
+//! as complete (every listing was read to its end), no gap is recorded (gaps are reserved for a snapshot
+//! marked incomplete), and a note is put in the run's telemetry (`Telemetry::notes`) and the log.
+//! Any other failure of the overview is a source error, like every other request.
+
+use std::collections::btree_map::Entry;
+use std::collections::BTreeMap;
+
+use indicatif::ProgressBar;
+use tokio::task::JoinSet;
+
+use super::http::{encode, GraphClient};
+use super::paging::{read_all, Listing, Page};
+use crate::error::Error;
+use crate::inventory::graph_shape::{GraphDevice, DEVICE_SELECT};
+
+/// The `operatingSystem` values read as shards.
+pub(crate) const SHARDS: [&str; 7] = ["iOS", "iPadOS", "Android", "Windows", "macOS", "Linux", "ChromeOS"];
+
+/// The devices read, sorted by id, and what is known to be missing.
+#[derive(Debug, Default)]
+pub(crate) struct DevicesRead {
+    pub devices: Vec<GraphDevice<'static>>,
+    /// Set when the read is known to be partial (the snapshot is then incomplete).
+    pub gaps: Vec<String>,
+    /// Remarks that do not make the read partial (for telemetry).
+    pub notes: Vec<String>,
+}
+
+pub(crate) async fn read_devices(client: &GraphClient, bar: &ProgressBar) -> Result<DevicesRead, Error> {
+    let mut tasks = JoinSet::new();
+    for shard in SHARDS {
+        let (client, bar) = (client.clone(), bar.clone());
+        tasks.spawn(async move { read_listing(&client, Some(shard), &bar).await });
+    }
+    let mut devices = BTreeMap::new();
+    while let Some(joined) = tasks.join_next().await {
+        for (id, device) in joined.map_err(task_failed)?? {
+            devices.entry(id).or_insert(device);
+        }
+    }
+
+    let mut read = DevicesRead::default();
+    match read_overview(client).await? {
+        Overview::Count(expected) => {
+            if expected != devices.len() as u64 {
+                tracing::info!(
+                    expected,
+                    read = devices.len(),
+                    "the platform shards missed devices; reading the unfiltered listing too"
+                );
+                let hidden = ProgressBar::hidden();
+                for (id, device) in read_listing(client, None, &hidden).await? {
+                    devices.entry(id).or_insert(device);
+                }
+                bar.set_position(devices.len() as u64);
+                let got = devices.len() as u64;
+                if expected != got {
+                    let detail = if got < expected {
+                        format!("{} devices could not be read, even by an unfiltered listing", expected - got)
+                    } else {
+                        format!("{} more than counted (devices enrolled or removed during the read?)", got - expected)
+                    };
+                    read.gaps.push(format!(
+                        "Graph's managedDeviceOverview counts {expected} devices but the listing returned {got}; {detail}"
+                    ));
+                }
+            }
+        }
+        Overview::Unavailable(note) => {
+            tracing::warn!("{note}");
+            read.notes.push(note);
+        }
+    }
+    read.devices = devices.into_values().collect();
+    Ok(read)
+}
+
+/// The URL of the device listing, for one `operatingSystem` or all devices.
+pub(crate) fn listing_url(graph: &str, shard: Option<&str>) -> String {
+    let mut url = format!("{graph}/beta/deviceManagement/managedDevices?$select={}", DEVICE_SELECT.join(","));
+    if let Some(os) = shard {
+        url.push_str("&$filter=");
+        url.push_str(&encode(&format!("operatingSystem eq '{os}'")));
+    }
+    url
+}
+
+/// Reads one listing to its end: the devices of `shard` (re-checked here), or all devices.
+async fn read_listing(
+    client: &GraphClient,
+    shard: Option<&'static str>,
+    bar: &ProgressBar,
+) -> Result<BTreeMap<String, GraphDevice<'static>>, Error> {
+    let listing =
+        Listing::new("managedDevices", Some(shard.map_or("unfiltered".to_owned(), |os| format!("shard {os}"))));
+    let mut kept = BTreeMap::new();
+    let (mut foreign, mut without_id) = (0u64, 0u64);
+    read_all(client, &listing, &listing_url(client.graph(), shard), |body| {
+        let page: Page<GraphDevice<'_>> = serde_json::from_slice(body)?;
+        for device in page.value {
+            if let Some(os) = shard {
+                if !device.operating_system.as_deref().is_some_and(|v| v.eq_ignore_ascii_case(os)) {
+                    foreign += 1;
+                    continue;
+                }
+            }
+            let Some(id) = device.id.as_deref().map(str::to_owned) else {
+                without_id += 1;
+                continue;
+            };
+            if let Entry::Vacant(slot) = kept.entry(id) {
+                bar.inc(1);
+                slot.insert(device.into_owned());
+            }
+        }
+        Ok(page.next_link)
+    })
+    .await?;
+    if foreign > 0 {
+        tracing::debug!("{listing}: dropped {foreign} devices of other platforms (Graph ignored the filter)");
+    }
+    if without_id > 0 {
+        tracing::warn!("{listing}: dropped {without_id} devices without an id");
+    }
+    Ok(kept)
+}
+
+enum Overview {
+    Count(u64),
+    /// Why the count cannot be cross-checked.
+    Unavailable(String),
+}
+
+async fn read_overview(client: &GraphClient) -> Result<Overview, Error> {
+    let what = "reading managedDeviceOverview";
+    let url = format!("{}/beta/deviceManagement/managedDeviceOverview", client.graph());
+    let reply = match client.get(&url).await {
+        Ok(reply) => reply,
+        Err(failure) if matches!(failure.status(), Some(403 | 404)) => {
+            return Ok(Overview::Unavailable(format!(
+                "{what}: {failure}; the number of devices read was not cross-checked"
+            )))
+        }
+        Err(failure) => return Err(failure.into_error(what)),
+    };
+    let overview: serde_json::Value = serde_json::from_slice(&reply.body)
+        .map_err(|e| Error::Source(format!("{what}: the answer is not JSON ({e})")))?;
+    let count = match overview.get("enrolledDeviceCount") {
+        Some(serde_json::Value::Number(n)) => n.as_u64(),
+        Some(serde_json::Value::String(s)) => s.trim().parse().ok(),
+        _ => None,
+    };
+    Ok(match count {
+        Some(count) => Overview::Count(count),
+        None => Overview::Unavailable(format!(
+            "{what}: the answer has no enrolledDeviceCount; the number of devices read was not cross-checked"
+        )),
+    })
+}
+
+/// A reading task that panicked or was cancelled.
+pub(crate) fn task_failed(error: tokio::task::JoinError) -> Error {
+    Error::Source(format!("a Graph reading task failed: {error}"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::source::graph::testkit::{self, FakeDevices};
+    use wiremock::matchers::{method, path};
+    use wiremock::{Mock, MockServer, ResponseTemplate};
+
+    fn tenant() -> Vec<(String, String)> {
+        let oses =
+            ["iOS", "ipados", "Android", "Windows", "macOS", "Linux", "ChromeOS", "", "Windows Mobile", "android"];
+        (0..57).map(|i| (format!("dev-{i:03}"), oses[i % oses.len()].to_owned())).collect()
+    }
+
+    async fn overview(server: &MockServer, count: u64) {
+        Mock::given(method("GET"))
+            .and(path("/beta/deviceManagement/managedDeviceOverview"))
+            .respond_with(ResponseTemplate::new(200).set_body_json(serde_json::json!({
+                "id": "overview", "enrolledDeviceCount": count, "mdmEnrolledCount": count
+            })))
+            .mount(server)
+            .await;
+    }
+
+    fn ids(read: &DevicesRead) -> Vec<String> {
+        read.devices.iter().filter_map(|d| d.id.as_deref().map(str::to_owned)).collect()
+    }
+
+    #[tokio::test]
+    async fn shards_then_the_rest_give_every_device_once() {
+        let server = MockServer::start().await;
+        let devices = tenant();
+        FakeDevices::new(&server, devices.clone(), 4).mount(&server).await;
+        overview(&server, devices.len() as u64).await;
+        let client = testkit::client(&server).await;
+        let read = read_devices(&client, &ProgressBar::hidden()).await.unwrap();
+        let expected: Vec<String> = devices.iter().map(|(id, _)| id.clone()).collect();
+        assert_eq!(ids(&read), expected);
+        assert!(read.gaps.is_empty() && read.notes.is_empty());
+        // The selected fields were asked for, and the rest listing was needed ("" and "Windows Mobile").
+        let requests = server.received_requests().await.unwrap();
+        assert!(requests.iter().any(|r| r.url.query().is_some_and(|q| !q.contains("filter") && q.contains("select"))));
+        assert!(requests.iter().all(|r| !r.url.path().ends_with("managedDevices")
+            || r.url.query_pairs().any(|(k, v)| k == "$select" && v == DEVICE_SELECT.join(","))));
+    }
+
+    #[tokio::test]
+    async fn an_ignored_filter_does_not_leak_or_double_devices() {
+        let server = MockServer::start().await;
+        let devices = tenant();
+        let mut fake = FakeDevices::new(&server, devices.clone(), 10);
+        fake.ignore_filter = true;
+        fake.mount(&server).await;
+        overview(&server, devices.len() as u64).await;
+        let client = testkit::client(&server).await;
+        let read = read_devices(&client, &ProgressBar::hidden()).await.unwrap();
+        let expected: Vec<String> = devices.iter().map(|(id, _)| id.clone()).collect();
+        assert_eq!(ids(&read), expected, "every device once, none doubled");
+        assert!(read.gaps.is_empty());
+    }
+
+    #[tokio::test]
+    async fn a_shard_keeps_only_its_platform() {
+        let server = MockServer::start().await;
+        let mut fake = FakeDevices::new(&server, tenant(), 10);
+        fake.ignore_filter = true;
+        fake.mount(&server).await;
+        let client = testkit::client(&server).await;
+        let ios = read_listing(&client, Some("iOS"), &ProgressBar::hidden()).await.unwrap();
+        assert!(!ios.is_empty());
+        assert!(ios.values().all(|d| d.operating_system.as_deref() == Some("iOS")));
+        let ipad = read_listing(&client, Some("iPadOS"), &ProgressBar::hidden()).await.unwrap();
+        assert!(ipad.values().all(|d| d.operating_system.as_deref() == Some("ipados")) && !ipad.is_empty());
+    }
+
+    #[tokio::test]
+    async fn an_expired_skip_token_restarts_the_shard_and_ends_exact() {
+        let server = MockServer::start().await;
+        let devices: Vec<(String, String)> = (0..30).map(|i| (format!("d{i:02}"), "Android".to_owned())).collect();
+        let mut fake = FakeDevices::new(&server, devices.clone(), 4);
+        fake.expire_after = Some(2);
+        fake.mount(&server).await;
+        overview(&server, 30).await;
+        let client = testkit::client(&server).await;
+        let read = read_devices(&client, &ProgressBar::hidden()).await.unwrap();
+        assert_eq!(ids(&read), devices.iter().map(|(id, _)| id.clone()).collect::<Vec<_>>());
+        assert!(read.gaps.is_empty());
+    }
+
+    #[tokio::test]
+    async fn an_overview_mismatch_is_a_gap() {
+        let server = MockServer::start().await;
+        let devices = tenant();
+        FakeDevices::new(&server, devices.clone(), 25).mount(&server).await;
+        overview(&server, devices.len() as u64 + 3).await;
+        let client = testkit::client(&server).await;
+        let read = read_devices(&client, &ProgressBar::hidden()).await.unwrap();
+        assert_eq!(read.devices.len(), devices.len());
+        assert_eq!(read.gaps.len(), 1);
+        let gap = &read.gaps[0];
+        assert!(gap.contains("managedDeviceOverview counts 60 devices but the listing returned 57"), "{gap}");
+    }
+
+    #[tokio::test]
+    async fn an_unreadable_overview_is_a_note_not_a_gap() {
+        let server = MockServer::start().await;
+        FakeDevices::new(&server, tenant(), 25).mount(&server).await;
+        Mock::given(method("GET"))
+            .and(path("/beta/deviceManagement/managedDeviceOverview"))
+            .respond_with(testkit::graph_error(403, "Forbidden", "Forbidden"))
+            .mount(&server)
+            .await;
+        let client = testkit::client(&server).await;
+        let read = read_devices(&client, &ProgressBar::hidden()).await.unwrap();
+        assert!(read.gaps.is_empty());
+        assert_eq!(read.notes.len(), 1);
+        assert!(read.notes[0].contains("not cross-checked"), "{}", read.notes[0]);
+    }
+
+    #[tokio::test]
+    async fn a_403_names_the_permission() {
+        let server = MockServer::start().await;
+        Mock::given(method("GET"))
+            .and(path("/beta/deviceManagement/managedDevices"))
+            .respond_with(testkit::graph_error(
+                403,
+                "Forbidden",
+                "Application is not authorized to perform this operation.",
+            ))
+            .mount(&server)
+            .await;
+        let client = testkit::client(&server).await;
+        let err = read_devices(&client, &ProgressBar::hidden()).await.unwrap_err();
+        assert!(matches!(err, Error::Source(_)));
+        let message = err.to_string();
+        assert!(message.contains("DeviceManagementManagedDevices.Read.All"), "{message}");
+        assert!(
+            message.contains("reading managedDevices (shard") && message.contains("HTTP 403 Forbidden"),
+            "{message}"
+        );
+        assert!(message.contains("request-id"), "{message}");
+    }
+}

@@ -1,0 +1,300 @@
+//! The binary against the simulated Graph over HTTP on 127.0.0.1: complete reads equal the generated
+//! truth exactly, every fault ends either complete and exact or with exit 3, and secrets never leak.
+
+use std::collections::BTreeSet;
+use std::sync::Arc;
+
+use chrono::{DateTime, Utc};
+use intune_reach::inventory::graph_shape::Snapshot;
+use intune_reach::sim::generator::generate;
+use intune_reach::sim::server::{start, RunningServer, ServerOptions};
+use intune_reach::sim::tenant::SimTenant;
+
+use crate::harness::{bin, AS_OF};
+
+const SECRET: &str = "canary-S3cret-value-0f9e8d7c";
+
+fn as_of() -> DateTime<Utc> {
+    DateTime::parse_from_rfc3339(AS_OF).unwrap().with_timezone(&Utc)
+}
+
+/// A simulated Graph serving a generated tenant, for the length of one test.
+struct Sim {
+    tenant: Arc<SimTenant>,
+    server: Option<RunningServer>,
+    runtime: tokio::runtime::Runtime,
+}
+
+impl Sim {
+    fn new(devices: usize, options: ServerOptions) -> Sim {
+        let runtime = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().unwrap();
+        let tenant = Arc::new(generate(devices, 7, as_of()));
+        let options = ServerOptions { client_secret: SECRET.to_owned(), max_seconds: Some(120), ..options };
+        let server = runtime.block_on(start(tenant.clone(), options, 0)).expect("simulated Graph starts");
+        Sim { tenant, server: Some(server), runtime }
+    }
+
+    fn server(&self) -> &RunningServer {
+        self.server.as_ref().expect("running")
+    }
+
+    /// `intune-reach ARGS` pointed at this server with the simulator's credentials.
+    fn command(&self, args: &[&str]) -> assert_cmd::Command {
+        let mut cmd = bin();
+        cmd.args(args)
+            .args(["--graph-url", &self.server().url, "--login-url", &self.server().url])
+            .env("AZURE_TENANT_ID", &self.server().tenant_id)
+            .env("AZURE_CLIENT_ID", "intune-reach-sim")
+            .env("AZURE_CLIENT_SECRET", SECRET)
+            .timeout(std::time::Duration::from_secs(120));
+        cmd
+    }
+
+    /// Runs `fetch` and returns (exit code, stderr, the snapshot if one was written).
+    fn fetch(&self, extra: &[&str]) -> (i32, String, Option<Snapshot>) {
+        let dir = tempfile::tempdir().unwrap();
+        let out = dir.path().join("snapshot.json");
+        let output = self.command(&["fetch", "--out", out.to_str().unwrap(), "-vv"]).args(extra).output().unwrap();
+        let stderr = String::from_utf8_lossy(&output.stderr).into_owned();
+        assert!(!stderr.contains(SECRET), "the secret leaked into stderr");
+        let snapshot = std::fs::read_to_string(&out).ok().map(|text| {
+            assert!(!text.contains(SECRET), "the secret leaked into the snapshot");
+            parse_snapshot(&text)
+        });
+        (output.status.code().unwrap_or(-1), stderr, snapshot)
+    }
+
+    /// The device ids and app evidence of a complete read.
+    fn truth(&self) -> (BTreeSet<String>, BTreeSet<(String, String, Vec<String>)>) {
+        let snapshot = self.tenant.to_snapshot(AS_OF.to_owned(), "truth");
+        (device_ids(&snapshot), apps(&snapshot))
+    }
+}
+
+impl Drop for Sim {
+    fn drop(&mut self) {
+        if let Some(server) = self.server.take() {
+            self.runtime.block_on(server.shutdown());
+        }
+    }
+}
+
+/// A snapshot file as the `Snapshot` type (the crate reads files by streaming; tests want the objects).
+fn parse_snapshot(text: &str) -> Snapshot {
+    #[derive(serde::Deserialize)]
+    #[serde(rename_all = "camelCase")]
+    struct File<'a> {
+        kind: String,
+        complete: bool,
+        #[serde(default)]
+        gaps: Vec<String>,
+        #[serde(borrow)]
+        managed_devices: Vec<intune_reach::inventory::graph_shape::GraphDevice<'a>>,
+        detected_apps: Vec<intune_reach::inventory::graph_shape::GraphDetectedApp>,
+        groups: Vec<intune_reach::inventory::graph_shape::GraphGroup>,
+    }
+    let file: File = serde_json::from_str(text).expect("snapshot is JSON");
+    assert_eq!(file.kind, "intune-reach.snapshot");
+    Snapshot {
+        complete: file.complete,
+        gaps: file.gaps,
+        managed_devices: file.managed_devices.into_iter().map(|d| d.into_owned()).collect(),
+        detected_apps: file.detected_apps,
+        groups: file.groups,
+        ..Default::default()
+    }
+}
+
+fn device_ids(snapshot: &Snapshot) -> BTreeSet<String> {
+    let ids: Vec<String> = snapshot.managed_devices.iter().map(|d| d.id.clone().unwrap().into_owned()).collect();
+    let set: BTreeSet<String> = ids.iter().cloned().collect();
+    assert_eq!(set.len(), ids.len(), "no device is listed twice");
+    set
+}
+
+fn apps(snapshot: &Snapshot) -> BTreeSet<(String, String, Vec<String>)> {
+    snapshot
+        .detected_apps
+        .iter()
+        .map(|app| {
+            let mut devices: Vec<String> =
+                app.managed_devices.iter().map(|d| d.id.clone().unwrap_or_default().into_owned()).collect();
+            devices.sort();
+            (
+                app.display_name.clone().unwrap_or_default().into_owned(),
+                app.version.clone().unwrap_or_default().into_owned(),
+                devices,
+            )
+        })
+        .collect()
+}
+
+fn assert_exact(sim: &Sim, snapshot: &Snapshot) {
+    let (devices, app_truth) = sim.truth();
+    assert!(snapshot.complete, "gaps: {:?}", snapshot.gaps);
+    assert_eq!(device_ids(snapshot), devices, "every device, once");
+    let read = apps(snapshot);
+    let missing: Vec<_> = app_truth.difference(&read).map(|(n, v, d)| (n, v, d.len())).collect();
+    let extra: Vec<_> = read.difference(&app_truth).map(|(n, v, d)| (n, v, d.len())).collect();
+    assert!(missing.is_empty() && extra.is_empty(), "app evidence differs: missing {missing:?}, extra {extra:?}");
+}
+
+#[test]
+fn a_complete_read_equals_the_generated_tenant() {
+    let sim = Sim::new(2500, ServerOptions::default());
+    let (code, stderr, snapshot) = sim.fetch(&[]);
+    assert_eq!(code, 0, "{stderr}");
+    assert_exact(&sim, &snapshot.unwrap());
+}
+
+#[test]
+fn per_device_apps_give_the_same_evidence_as_detected_apps() {
+    let sim = Sim::new(700, ServerOptions::default());
+    let (code, stderr, snapshot) = sim.fetch(&["--apps-via", "per-device"]);
+    assert_eq!(code, 0, "{stderr}");
+    assert_exact(&sim, &snapshot.unwrap());
+    assert!(sim.server().stats().batches > 0, "per-device reads go through $batch");
+}
+
+#[test]
+fn throttling_and_transient_errors_end_complete_and_exact() {
+    let cases = [
+        ServerOptions { throttle: Some("40/0.5".parse().unwrap()), ..Default::default() },
+        ServerOptions { throttle: Some("40/0.5".parse().unwrap()), no_retry_after: true, ..Default::default() },
+        ServerOptions { error_rate: 0.15, fault_seed: 3, ..Default::default() },
+        ServerOptions { expire_skiptokens_after: Some(1), ..Default::default() },
+    ];
+    for options in cases {
+        let label = format!("{options:?}");
+        let sim = Sim::new(3000, options);
+        let (code, stderr, snapshot) = sim.fetch(&[]);
+        assert_eq!(code, 0, "{label}: {stderr}");
+        eprintln!("case {label}");
+        assert_exact(&sim, &snapshot.unwrap());
+        let stats = sim.server().stats();
+        assert!(
+            stats.throttled + stats.unavailable + stats.skiptokens_expired > 0,
+            "{label}: the fault was exercised: {stats:?}"
+        );
+    }
+}
+
+#[test]
+fn throttled_per_device_batches_end_complete_and_exact() {
+    let sim = Sim::new(400, ServerOptions { throttle: Some("60/0.5".parse().unwrap()), ..Default::default() });
+    let (code, stderr, snapshot) = sim.fetch(&["--apps-via", "per-device"]);
+    assert_eq!(code, 0, "{stderr}");
+    assert_exact(&sim, &snapshot.unwrap());
+    assert!(sim.server().stats().throttled > 0);
+}
+
+#[test]
+fn expiring_tokens_are_renewed() {
+    // About 110 requests, 8 at a time, 150 ms each: the run outlives several one-second tokens.
+    let sim = Sim::new(1200, ServerOptions { token_lifetime_secs: 1, latency_ms: 150, ..Default::default() });
+    let (code, stderr, snapshot) = sim.fetch(&[]);
+    assert_eq!(code, 0, "{stderr}");
+    assert_exact(&sim, &snapshot.unwrap());
+    assert!(sim.server().stats().tokens_issued >= 2, "{:?}", sim.server().stats());
+}
+
+#[test]
+fn a_repeating_next_link_is_caught() {
+    let sim = Sim::new(2500, ServerOptions { repeat_next_link: true, ..Default::default() });
+    let (code, stderr, snapshot) = sim.fetch(&[]);
+    assert_eq!(code, 3, "{stderr}");
+    assert!(stderr.to_lowercase().contains("next link") || stderr.contains("nextLink"), "{stderr}");
+    assert!(snapshot.is_none(), "no snapshot written from a read that failed");
+}
+
+#[test]
+fn hidden_devices_are_never_reported_as_complete() {
+    let sim = Sim::new(800, ServerOptions { hide_devices: 5, ..Default::default() });
+    let (code, stderr, snapshot) = sim.fetch(&[]);
+    assert_eq!(code, 3, "{stderr}");
+    let snapshot = snapshot.expect("the partial read is kept, marked incomplete");
+    assert!(!snapshot.complete);
+    assert!(snapshot.gaps.iter().any(|g| g.contains("800")), "{:?}", snapshot.gaps);
+
+    let out = tempfile::tempdir().unwrap();
+    let audit = sim.command(&["audit", "--out", out.path().to_str().unwrap(), "--as-of", AS_OF]).output().unwrap();
+    assert_eq!(audit.status.code(), Some(3));
+    assert!(!out.path().join("summary.json").exists(), "no report written as if complete");
+
+    let audit = sim
+        .command(&["audit", "--allow-incomplete", "--out", out.path().to_str().unwrap(), "--as-of", AS_OF])
+        .output()
+        .unwrap();
+    assert_eq!(audit.status.code(), Some(0), "{}", String::from_utf8_lossy(&audit.stderr));
+    let summary: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(out.path().join("summary.json")).unwrap()).unwrap();
+    assert_eq!(summary["complete"], false);
+    assert_eq!(summary["devices"]["total"], 795);
+}
+
+#[test]
+fn a_live_audit_equals_the_audit_of_its_snapshot_and_leaks_no_secret() {
+    let sim = Sim::new(900, ServerOptions::default());
+    let pilot = sim.tenant.groups.iter().find(|g| g.display_name.starts_with("Pilot")).expect("pilot group").id.clone();
+    let dir = tempfile::tempdir().unwrap();
+    let snapshot = dir.path().join("snapshot.json");
+    sim.command(&["fetch", "--out", snapshot.to_str().unwrap(), "--group", &pilot]).assert().success();
+
+    let (live, offline) = (dir.path().join("live"), dir.path().join("offline"));
+    let output = sim
+        .command(&["audit", "--group", &pilot, "--out", live.to_str().unwrap(), "--as-of", AS_OF, "-vv"])
+        .output()
+        .unwrap();
+    assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
+    for stream in [&output.stdout, &output.stderr] {
+        assert!(!String::from_utf8_lossy(stream).contains(SECRET), "the secret leaked");
+    }
+    bin()
+        .args(["audit", "--snapshot", snapshot.to_str().unwrap(), "--group", &pilot, "--as-of", AS_OF, "--out"])
+        .arg(&offline)
+        .assert()
+        .success();
+    for name in ["devices.csv", "users.csv"] {
+        let live_file = std::fs::read_to_string(live.join(name)).unwrap();
+        assert!(!live_file.contains(SECRET));
+        assert_eq!(live_file, std::fs::read_to_string(offline.join(name)).unwrap(), "{name}");
+    }
+    let users = std::fs::read_to_string(live.join("users.csv")).unwrap();
+    assert!(users.contains("no-managed-device"), "the pilot group has members without devices");
+}
+
+#[test]
+fn a_wrong_secret_is_a_sign_in_error_that_does_not_show_it() {
+    let sim = Sim::new(50, ServerOptions::default());
+    let wrong = "wrong-canary-secret-1234";
+    let output =
+        sim.command(&["audit", "--out", "/nonexistent-dir/x"]).env("AZURE_CLIENT_SECRET", wrong).output().unwrap();
+    assert_eq!(output.status.code(), Some(3));
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(!stderr.contains(wrong) && !stderr.contains(SECRET), "{stderr}");
+    assert!(stderr.contains("invalid_client") && stderr.contains("AADSTS7000215"), "{stderr}");
+}
+
+#[test]
+fn the_secret_is_not_an_argument_and_urls_must_be_safe() {
+    let output = bin().args(["audit", "--client-secret", "x"]).output().unwrap();
+    assert_eq!(output.status.code(), Some(2), "there is no --client-secret flag");
+    let output = bin()
+        .args([
+            "fetch",
+            "--out",
+            "/tmp/never.json",
+            "--graph-url",
+            "http://example.com",
+            "--login-url",
+            "http://example.com",
+        ])
+        .env("AZURE_TENANT_ID", "t")
+        .env("AZURE_CLIENT_ID", "c")
+        .env("AZURE_CLIENT_SECRET", SECRET)
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(2));
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(stderr.contains("http") && !stderr.contains(SECRET), "{stderr}");
+}
