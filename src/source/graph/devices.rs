@@ -9,9 +9,12 @@
 //! pages); a device without an id cannot be told apart and is dropped (the count check below sees it).
 //!
 //! The shards cannot reach devices whose `operatingSystem` is none of those values (unusual or empty
-//! strings). So afterwards `managedDeviceOverview.enrolledDeviceCount` is compared with the number of
-//! distinct devices read; if they differ, one unfiltered listing is read and united by id. If they still
-//! differ, the snapshot is marked incomplete (`complete = false`) with a gap sentence giving both numbers.
+//! strings). So `managedDeviceOverview` is read first: when its OS summary already counts such devices
+//! (`unknownCount`, `windowsMobileCount`), the shards are skipped and one unfiltered listing reads every
+//! device (the shards would only add requests, not speed). Otherwise, after the shards,
+//! `enrolledDeviceCount` is compared with the number of distinct devices read; if they differ, one
+//! unfiltered listing is read and united by id. If they still differ, the snapshot is marked incomplete
+//! (`complete = false`) with a gap sentence giving both numbers.
 //!
 //! When the overview cannot be read (403 or 404), the count is not cross-checked: the read still counts
 //! as complete (every listing was read to its end), no gap is recorded (gaps are reserved for a snapshot
@@ -43,22 +46,34 @@ pub(crate) struct DevicesRead {
 }
 
 pub(crate) async fn read_devices(client: &GraphClient, bar: &ProgressBar) -> Result<DevicesRead, Error> {
-    let mut tasks = JoinSet::new();
-    for shard in SHARDS {
-        let (client, bar) = (client.clone(), bar.clone());
-        tasks.spawn(async move { read_listing(&client, Some(shard), &bar).await });
-    }
+    let overview = read_overview(client).await?;
     let mut devices = BTreeMap::new();
-    while let Some(joined) = tasks.join_next().await {
-        for (id, device) in joined.map_err(task_failed)?? {
-            devices.entry(id).or_insert(device);
+    let mut unfiltered_read = false;
+    if matches!(overview, Overview::Count { outside_shards, .. } if outside_shards > 0) {
+        // Graph itself counts devices that no `eq` shard reaches (unknown or unusual platforms): the
+        // unfiltered listing is needed anyway, and alone it reads every device once.
+        tracing::info!(
+            "managedDeviceOverview counts devices outside the platform shards; reading the unfiltered listing"
+        );
+        devices = read_listing(client, None, bar).await?;
+        unfiltered_read = true;
+    } else {
+        let mut tasks = JoinSet::new();
+        for shard in SHARDS {
+            let (client, bar) = (client.clone(), bar.clone());
+            tasks.spawn(async move { read_listing(&client, Some(shard), &bar).await });
+        }
+        while let Some(joined) = tasks.join_next().await {
+            for (id, device) in joined.map_err(task_failed)?? {
+                devices.entry(id).or_insert(device);
+            }
         }
     }
 
     let mut read = DevicesRead::default();
-    match read_overview(client).await? {
-        Overview::Count(expected) => {
-            if expected != devices.len() as u64 {
+    match overview {
+        Overview::Count { expected, .. } => {
+            if expected != devices.len() as u64 && !unfiltered_read {
                 tracing::info!(
                     expected,
                     read = devices.len(),
@@ -69,17 +84,17 @@ pub(crate) async fn read_devices(client: &GraphClient, bar: &ProgressBar) -> Res
                     devices.entry(id).or_insert(device);
                 }
                 bar.set_position(devices.len() as u64);
-                let got = devices.len() as u64;
-                if expected != got {
-                    let detail = if got < expected {
-                        format!("{} devices could not be read, even by an unfiltered listing", expected - got)
-                    } else {
-                        format!("{} more than counted (devices enrolled or removed during the read?)", got - expected)
-                    };
-                    read.gaps.push(format!(
-                        "Graph's managedDeviceOverview counts {expected} devices but the listing returned {got}; {detail}"
-                    ));
-                }
+            }
+            let got = devices.len() as u64;
+            if expected != got {
+                let detail = if got < expected {
+                    format!("{} devices could not be read, even by an unfiltered listing", expected - got)
+                } else {
+                    format!("{} more than counted (devices enrolled or removed during the read?)", got - expected)
+                };
+                read.gaps.push(format!(
+                    "Graph's managedDeviceOverview counts {expected} devices but the listing returned {got}; {detail}"
+                ));
             }
         }
         Overview::Unavailable(note) => {
@@ -142,7 +157,9 @@ async fn read_listing(
 }
 
 enum Overview {
-    Count(u64),
+    /// `enrolledDeviceCount`, and how many of them the OS summary puts outside the shards' platforms
+    /// (`unknownCount` and `windowsMobileCount`; 0 when the summary is absent).
+    Count { expected: u64, outside_shards: u64 },
     /// Why the count cannot be cross-checked.
     Unavailable(String),
 }
@@ -161,13 +178,16 @@ async fn read_overview(client: &GraphClient) -> Result<Overview, Error> {
     };
     let overview: serde_json::Value = serde_json::from_slice(&reply.body)
         .map_err(|e| Error::Source(format!("{what}: the answer is not JSON ({e})")))?;
-    let count = match overview.get("enrolledDeviceCount") {
+    let number = |value: Option<&serde_json::Value>| match value {
         Some(serde_json::Value::Number(n)) => n.as_u64(),
         Some(serde_json::Value::String(s)) => s.trim().parse().ok(),
         _ => None,
     };
-    Ok(match count {
-        Some(count) => Overview::Count(count),
+    let summary = overview.get("deviceOperatingSystemSummary");
+    let outside_shards =
+        ["unknownCount", "windowsMobileCount"].iter().filter_map(|key| number(summary.and_then(|s| s.get(key)))).sum();
+    Ok(match number(overview.get("enrolledDeviceCount")) {
+        Some(expected) => Overview::Count { expected, outside_shards },
         None => Overview::Unavailable(format!(
             "{what}: the answer has no enrolledDeviceCount; the number of devices read was not cross-checked"
         )),
@@ -222,6 +242,31 @@ mod tests {
         assert!(requests.iter().any(|r| r.url.query().is_some_and(|q| !q.contains("filter") && q.contains("select"))));
         assert!(requests.iter().all(|r| !r.url.path().ends_with("managedDevices")
             || r.url.query_pairs().any(|(k, v)| k == "$select" && v == DEVICE_SELECT.join(","))));
+    }
+
+    #[tokio::test]
+    async fn devices_the_overview_puts_outside_the_shards_are_read_by_one_unfiltered_listing() {
+        let server = MockServer::start().await;
+        let devices = tenant();
+        FakeDevices::new(&server, devices.clone(), 4).mount(&server).await;
+        Mock::given(method("GET"))
+            .and(path("/beta/deviceManagement/managedDeviceOverview"))
+            .respond_with(ResponseTemplate::new(200).set_body_json(serde_json::json!({
+                "enrolledDeviceCount": devices.len(),
+                "deviceOperatingSystemSummary": {"iosCount": 12, "unknownCount": 5, "windowsMobileCount": 6}
+            })))
+            .mount(&server)
+            .await;
+        let client = testkit::client(&server).await;
+        let read = read_devices(&client, &ProgressBar::hidden()).await.unwrap();
+        let expected: Vec<String> = devices.iter().map(|(id, _)| id.clone()).collect();
+        assert_eq!(ids(&read), expected);
+        assert!(read.gaps.is_empty());
+        let requests = server.received_requests().await.unwrap();
+        assert!(
+            requests.iter().all(|r| !r.url.query().unwrap_or("").contains("filter")),
+            "no shard was read: the unfiltered listing alone reads every device"
+        );
     }
 
     #[tokio::test]
