@@ -143,6 +143,17 @@ struct UserKey {
     display_name: Option<String>,
 }
 
+impl UserKey {
+    /// The user of a device: its recipient, user id and display name.
+    fn of(device: &Device) -> Self {
+        UserKey {
+            recipient: device.recipient.clone().unwrap_or_default(),
+            user_id: device.user_id.clone(),
+            display_name: device.user_display_name.clone(),
+        }
+    }
+}
+
 /// Runs the audit. `groups` are target group ids; they must be among `inventory.groups`.
 pub fn run(inventory: &Inventory, settings: &Settings, groups: &[String]) -> Result<Audit, Error> {
     let (scope, device_owner) = scope(inventory, groups)?;
@@ -190,7 +201,7 @@ pub fn run(inventory: &Inventory, settings: &Settings, groups: &[String]) -> Res
         _ => {
             // Without a scope, users are the recipients found on devices: one per run of equal ranks,
             // and they come out sorted.
-            let mut keys: Vec<UserKey> = Vec::new();
+            let mut first_devices: Vec<usize> = Vec::new();
             owners = device_ranks
                 .iter()
                 .zip(&devices)
@@ -200,13 +211,14 @@ pub fn run(inventory: &Inventory, settings: &Settings, groups: &[String]) -> Res
                         return None;
                     }
                     if i == 0 || device_ranks[i - 1] != rank {
-                        let recipient = inventory.devices[result.device].recipient.clone().unwrap_or_default();
-                        keys.push(UserKey { recipient, user_id: None, display_name: None });
+                        first_devices.push(result.device);
                     }
-                    Some(keys.len() - 1)
+                    Some(first_devices.len() - 1)
                 })
                 .collect();
-            keys
+            // Each user's first device is a random read of the inventory: in parallel, so the reads
+            // overlap instead of stalling one after the other.
+            first_devices.par_iter().map(|&d| UserKey::of(&inventory.devices[d])).collect()
         }
     };
     let scoped = !groups.is_empty() || inventory.scoped_members.is_some();

@@ -35,10 +35,12 @@ impl AppIdentity {
         }
     }
 
+    /// Names and ids are stored trimmed ([`AppIdentity::new`], the configuration), so only the app's
+    /// side is trimmed here, once.
     pub fn matches(&self, app: &AppEvidence) -> bool {
         let name = app.name.trim();
-        self.names.iter().any(|n| n.trim().eq_ignore_ascii_case(name))
-            || app.id.as_deref().is_some_and(|id| self.ids.iter().any(|i| i.trim().eq_ignore_ascii_case(id.trim())))
+        self.names.iter().any(|n| n.eq_ignore_ascii_case(name))
+            || app.id.as_deref().map(str::trim).is_some_and(|id| self.ids.iter().any(|i| i.eq_ignore_ascii_case(id)))
     }
 }
 
@@ -160,7 +162,7 @@ impl Settings {
         let apps = config.apps;
         let replace = |target: &mut Vec<String>, value: Option<Vec<String>>| {
             if let Some(value) = value {
-                *target = value;
+                *target = value.into_iter().map(|v| v.trim().to_owned()).filter(|v| !v.is_empty()).collect();
             }
         };
         replace(&mut self.apps.company_portal.names, apps.company_portal);

@@ -7,7 +7,7 @@ use chrono::SecondsFormat;
 use rayon::prelude::*;
 
 use super::{guard_formula, CsvOptions, Report};
-use crate::audit::DeviceResult;
+use crate::audit::{DeviceResult, UserResult};
 use crate::rules::{RuleId, Status};
 
 /// The fixed columns of `devices.csv`; one column per rule id follows.
@@ -56,15 +56,29 @@ fn io(e: csv::Error) -> std::io::Error {
 const ROWS_PER_CHUNK: usize = 16 * 1024;
 
 pub fn write_devices<W: Write>(report: Report<'_>, out: W, options: CsvOptions) -> std::io::Result<()> {
-    let mut w = writer(out, options)?;
     let header: Vec<&str> = DEVICE_COLUMNS.iter().copied().chain(RuleId::ALL.iter().map(|r| r.as_str())).collect();
-    w.write_record(&header).map_err(io)?;
+    write_parallel(out, options, &header, &report.audit.devices, |rows| render_devices(report, rows, options))
+}
+
+pub fn write_users<W: Write>(report: Report<'_>, out: W, options: CsvOptions) -> std::io::Result<()> {
+    write_parallel(out, options, &USER_COLUMNS, &report.audit.users, |rows| render_users(rows, options))
+}
+
+/// Writes the header, then the rows rendered in parallel a few chunks at a time, in order.
+fn write_parallel<W: Write, T: Sync>(
+    out: W,
+    options: CsvOptions,
+    header: &[&str],
+    rows: &[T],
+    render: impl Fn(&[T]) -> std::io::Result<Vec<u8>> + Sync,
+) -> std::io::Result<()> {
+    let mut w = writer(out, options)?;
+    w.write_record(header).map_err(io)?;
     w.flush()?;
     let mut out = w.into_inner().map_err(|e| e.into_error())?;
     let batch = ROWS_PER_CHUNK * rayon::current_num_threads().max(1) * 2;
-    for rows in report.audit.devices.chunks(batch) {
-        let rendered: Vec<std::io::Result<Vec<u8>>> =
-            rows.par_chunks(ROWS_PER_CHUNK).map(|chunk| render_devices(report, chunk, options)).collect();
+    for rows in rows.chunks(batch) {
+        let rendered: Vec<std::io::Result<Vec<u8>>> = rows.par_chunks(ROWS_PER_CHUNK).map(&render).collect();
         for part in rendered {
             out.write_all(&part?)?;
         }
@@ -72,12 +86,17 @@ pub fn write_devices<W: Write>(report: Report<'_>, out: W, options: CsvOptions) 
     out.flush()
 }
 
-/// Renders device rows (no header) into a buffer.
-fn render_devices(report: Report<'_>, rows: &[DeviceResult], options: CsvOptions) -> std::io::Result<Vec<u8>> {
-    let mut w = csv::WriterBuilder::new()
+/// A CSV writer into memory, for rows without a header.
+fn row_writer(options: CsvOptions, rows: usize) -> csv::Writer<Vec<u8>> {
+    csv::WriterBuilder::new()
         .delimiter(options.delimiter)
         .has_headers(false)
-        .from_writer(Vec::with_capacity(rows.len() * 200));
+        .from_writer(Vec::with_capacity(rows * 160))
+}
+
+/// Renders device rows (no header) into a buffer.
+fn render_devices(report: Report<'_>, rows: &[DeviceResult], options: CsvOptions) -> std::io::Result<Vec<u8>> {
+    let mut w = row_writer(options, rows.len());
     let (mut failed, mut unknown) = (String::new(), String::new());
     let mut time = [0u8; 20];
     for result in rows {
@@ -153,12 +172,19 @@ pub fn rfc3339_utc<'b>(time: &chrono::DateTime<chrono::Utc>, buf: &'b mut [u8; 2
     std::str::from_utf8(&buf[..]).unwrap_or("")
 }
 
-pub fn write_users<W: Write>(report: Report<'_>, out: W, options: CsvOptions) -> std::io::Result<()> {
-    let mut w = writer(out, options)?;
-    w.write_record(USER_COLUMNS).map_err(io)?;
-    for u in &report.audit.users {
+/// Renders user rows (no header) into a buffer.
+fn render_users(rows: &[UserResult], options: CsvOptions) -> std::io::Result<Vec<u8>> {
+    let mut w = row_writer(options, rows.len());
+    let mut reasons = String::new();
+    for u in rows {
         let counts = [u.devices, u.ready_devices, u.at_risk_devices, u.unreachable_devices].map(|n| n.to_string());
-        let reasons = u.reasons.iter().map(|r| r.as_str()).collect::<Vec<_>>().join(";");
+        reasons.clear();
+        for (i, reason) in u.reasons.iter().enumerate() {
+            if i > 0 {
+                reasons.push(';');
+            }
+            reasons.push_str(reason.as_str());
+        }
         let cells: [&str; 9] = [
             &u.recipient,
             u.user_id.as_deref().unwrap_or(""),
@@ -175,7 +201,7 @@ pub fn write_users<W: Write>(report: Report<'_>, out: W, options: CsvOptions) ->
         }
         w.write_record(None::<&[u8]>).map_err(io)?;
     }
-    w.flush()
+    w.into_inner().map_err(|e| e.into_error())
 }
 
 #[cfg(test)]

@@ -1,33 +1,50 @@
 //! Reads a snapshot file (CONTRACT.md "Snapshot format") into an [`Inventory`].
 //!
-//! A snapshot of a million devices is about 400 MB, so the reader is built for speed and a small
-//! footprint:
-//! - the file is memory-mapped (read into one buffer where mapping is not possible, e.g. a pipe);
-//! - the top-level object is walked by a streaming visitor: each element of `managedDevices` is
-//!   deserialized as a [`GraphDevice`] that borrows its strings from the file and is normalised at
-//!   once ([`InventoryBuilder::normalise`]), so no list of raw devices is ever held;
-//! - a second thread adds the normalised devices to the inventory ([`InventoryBuilder::push`]: the
-//!   duplicate check and its index) in batches of 1024 while the first one parses on; a million
-//!   devices take about half the time they take on one thread;
-//! - `detectedApps` and `groups` are small: they are read whole and attached once every device is
-//!   known, so the keys of the document may come in any order.
+//! A snapshot of a million devices is about 660 MB, more than the inventory built from it, and the
+//! whole audit has to fit in 1 GB. A mapped or wholly read file counts in the resident set for as
+//! long as the load runs, so the reader streams it instead, holding a few megabytes of it at a time:
+//! - the file is read with plain reads into one reused buffer of [`CHUNK`] bytes;
+//! - a small structural scanner (in a string or not, escapes, the nesting of brackets, counting
+//!   lines) walks the top-level object and finds the bytes of each value. A value that runs past
+//!   the end of the buffer is moved to its front and the rest read behind it (the buffer grows for a
+//!   value larger than a chunk, and shrinks back after it), so every value is parsed from one slice;
+//! - the elements of `managedDevices` are copied out in batches of [`BATCH`] to parsing threads
+//!   (one per core, up to [`MAX_PARSERS`]), which deserialize each as a [`GraphDevice`] borrowing its
+//!   strings from the batch and normalise it at once ([`InventoryBuilder::normalise`]), so no list
+//!   of raw devices is ever held; one more thread adds them to the inventory in the order of the
+//!   file ([`InventoryBuilder::push`]: the duplicate check and its index). Channels of a few batches
+//!   join the stages, so memory stays bounded; scanning, parsing and collecting overlap;
+//! - `detectedApps` and `groups` are lists too, and can be large (`groups` holds every member of
+//!   every group): each element is parsed on its own. A group is kept as the inventory keeps it at
+//!   once; the detected apps go to the collecting thread once they and all the devices are read, to
+//!   be attached while the reader reads on. So the keys of the document may come in any order.
+//!   The other top-level values are small and parsed whole.
 //!
-//! Checks, each an input error (exit 2) naming the file and, where the JSON parser knows it, the line
-//! and column: `kind` must be `intune-reach.snapshot`; `version` must be 1; `managedDevices` must be
-//! there (it may be empty); every device needs an `id`; a key may not appear twice. `complete` is
-//! optional, but a snapshot that does not say it is complete is treated as incomplete (and a gap says
-//! so). Unknown top-level keys are ignored, and so are unknown device fields; enum-like values that
-//! intune-reach does not know are kept as they are.
+//! Checks, each an input error (exit 2) naming the file and, where it can be known, the line and
+//! column in the file: `kind` must be `intune-reach.snapshot`; `version` must be 1; `managedDevices`
+//! must be there (it may be empty); every device needs an `id`; a key may not appear twice. The
+//! scanner reports what is wrong between values (a missing comma, trailing characters, a truncated
+//! file, a top-level value that is not an object) the way the JSON parser would; what is wrong inside
+//! a value (invalid UTF-8 in a string, a bad escape, a wrong type) is reported by the JSON parser,
+//! its position shifted to where the value starts in the file. When several things are wrong, the
+//! first in the file is reported, whichever thread finds it. `complete` is optional, but a snapshot
+//! that does not say it is complete is treated as incomplete (and a gap says so). Unknown top-level
+//! keys are ignored, and so are unknown device fields; enum-like values that intune-reach does not
+//! know are kept as they are.
 
+use std::collections::BTreeMap;
 use std::fmt;
 use std::fs::File;
-use std::io::Read;
-use std::ops::Deref;
+use std::io::{self, Read};
 use std::path::Path;
-use std::sync::mpsc::{self, SyncSender};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::mpsc::{self, Receiver, SyncSender};
+use std::sync::Mutex;
 
-use serde::de::{self, DeserializeSeed, Deserializer, IgnoredAny, MapAccess, SeqAccess, Visitor};
+use serde::de::{self, Deserializer as _, IgnoredAny, MapAccess, SeqAccess, Visitor};
 use serde::Deserialize;
+use serde_json::de::SliceRead;
+use serde_json::error::Category;
 
 use crate::error::Error;
 use crate::inventory::build::InventoryBuilder;
@@ -36,57 +53,28 @@ use crate::inventory::graph_shape::{
 };
 use crate::inventory::{Device, Inventory, SourceInfo};
 
+/// Bytes read from the file at a time.
+const CHUNK: usize = 8 << 20;
+
 /// Reads the snapshot at `path`.
 pub fn load(path: &Path) -> Result<Inventory, Error> {
-    let bytes = read_file(path)?;
-    parse(&bytes, path)
-}
-
-/// The bytes of a snapshot file: mapped when possible, else read.
-enum FileBytes {
-    Mapped(memmap2::Mmap),
-    Read(Vec<u8>),
-}
-
-impl Deref for FileBytes {
-    type Target = [u8];
-    fn deref(&self) -> &[u8] {
-        match self {
-            FileBytes::Mapped(map) => map,
-            FileBytes::Read(bytes) => bytes,
-        }
-    }
-}
-
-fn read_file(path: &Path) -> Result<FileBytes, Error> {
     let file = File::open(path).map_err(|e| open_error(path, &e))?;
     let meta = file.metadata().map_err(|e| Error::input(path, format!("cannot read: {e}")))?;
     if meta.is_dir() {
         return Err(Error::input(path, "is a directory, not a snapshot file"));
     }
-    if meta.is_file() {
-        if meta.len() == 0 {
-            return Err(empty_file(path));
-        }
-        // SAFETY: the map is only read, and only while `load` runs. Another process truncating the
-        // file during those seconds could fault the read; a snapshot is a file the user hands us to
-        // read, not one being rewritten, and mapping it keeps a 400 MB snapshot out of the heap.
-        if let Ok(map) = unsafe { memmap2::MmapOptions::new().populate().map(&file) } {
-            #[cfg(unix)]
-            let _ = map.advise(memmap2::Advice::Sequential);
-            return Ok(FileBytes::Mapped(map));
-        }
+    if meta.is_file() && meta.len() == 0 {
+        return Err(empty_file(path));
     }
-    // Not a regular file (a pipe, /dev/stdin) or not mappable: read it whole.
-    let mut bytes = Vec::new();
-    (&file).read_to_end(&mut bytes).map_err(|e| Error::input(path, format!("cannot read: {e}")))?;
-    Ok(FileBytes::Read(bytes))
+    // The size (of a regular file; a pipe has none) only sizes the device list up front.
+    let size = if meta.is_file() { meta.len() } else { 0 };
+    read_snapshot(file, size, path, CHUNK)
 }
 
-fn open_error(path: &Path, e: &std::io::Error) -> Error {
+fn open_error(path: &Path, e: &io::Error) -> Error {
     match e.kind() {
-        std::io::ErrorKind::NotFound => Error::input(path, "no such file"),
-        std::io::ErrorKind::PermissionDenied => Error::input(path, "permission denied: cannot read this file"),
+        io::ErrorKind::NotFound => Error::input(path, "no such file"),
+        io::ErrorKind::PermissionDenied => Error::input(path, "permission denied: cannot read this file"),
         _ => Error::input(path, format!("cannot open: {e}")),
     }
 }
@@ -95,49 +83,182 @@ fn empty_file(path: &Path) -> Error {
     Error::input(path, "empty file: expected an intune-reach snapshot (a JSON object written by `intune-reach fetch`)")
 }
 
-/// Parses snapshot bytes (`path` only names the file in messages and the description).
-fn parse(bytes: &[u8], path: &Path) -> Result<Inventory, Error> {
-    if bytes.starts_with(&[0xFF, 0xFE]) || bytes.starts_with(&[0xFE, 0xFF]) {
-        return Err(Error::input(path, "the file is UTF-16 encoded; a snapshot is UTF-8 JSON"));
-    }
-    // A UTF-8 byte order mark (some Windows editors add one) is not JSON: skip it.
-    let text = bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(bytes);
-    if text.iter().all(u8::is_ascii_whitespace) {
-        return Err(empty_file(path));
-    }
-    // Two stages on two threads: this one parses and normalises each device as it is read; the
-    // other adds them to the inventory (the duplicate check and its index), a batch at a time, so
-    // at most a few batches of devices are ever waiting.
-    let (sender, batches) = mpsc::sync_channel::<Vec<Device>>(BATCHES_IN_FLIGHT);
+/// Reads a snapshot from `source`, `chunk` bytes at a time (`size`, when known, is the number of
+/// bytes it holds; `path` only names the file in messages and the description).
+fn read_snapshot<R: Read>(source: R, size: u64, path: &Path, chunk: usize) -> Result<Inventory, Error> {
+    let workers = std::thread::available_parallelism().map_or(1, usize::from).clamp(1, MAX_PARSERS);
+    read_snapshot_with(source, size, path, chunk, workers)
+}
+
+/// [`read_snapshot`] with `workers` threads parsing devices.
+///
+/// Three stages: this thread reads and scans the file, and hands the devices' bytes on in batches;
+/// `workers` threads parse and normalise them; one more adds them to the inventory in the order of
+/// the file (the duplicate check and its index). At most a few batches are ever waiting. The first
+/// problem in the order of the file wins: a device's, found by a worker, comes before anything this
+/// thread finds after it (it stops at its first problem, and hands on what it read before).
+fn read_snapshot_with<R: Read>(
+    source: R,
+    size: u64,
+    path: &Path,
+    chunk: usize,
+    workers: usize,
+) -> Result<Inventory, Error> {
+    let failed = AtomicBool::new(false);
+    let (to_workers, batches) = mpsc::sync_channel::<Batch>(2 * workers);
+    let batches = Mutex::new(batches);
+    let (to_collector, parsed) = mpsc::sync_channel::<ToCollector>(2 * workers + 2);
     std::thread::scope(|scope| {
-        let collector = scope.spawn(move || {
-            let mut builder = InventoryBuilder::new();
-            // Room for the devices up front: regrowing the lists of a million devices costs more
-            // than reserving (untouched memory is only address space). Snapshots written by
-            // `fetch` take 350-550 bytes per device.
-            builder.reserve(text.len() / 400);
-            for batch in batches {
-                for device in batch {
-                    builder.push(device);
-                }
-            }
-            builder
-        });
-        let mut state = State::new(sender);
-        let mut de = serde_json::Deserializer::from_slice(text);
-        let read = SnapshotSeed(&mut state).deserialize(&mut de).and_then(|()| de.end());
-        state.close();
-        let builder = collector.join().unwrap_or_else(|panic| std::panic::resume_unwind(panic));
-        match read {
-            Ok(()) => state.finish(path, builder),
-            Err(err) => Err(json_error(path, &err, &state)),
+        let (failed, batches) = (&failed, &batches);
+        let parsers: Vec<_> = (0..workers)
+            .map(|_| {
+                let to_collector = to_collector.clone();
+                scope.spawn(move || parse_batches(batches, &to_collector, failed))
+            })
+            .collect();
+        let collector = scope.spawn(move || collect(parsed, size, failed));
+        let mut reader = Reader {
+            input: Input::new(source, chunk),
+            state: State::new(),
+            batch: Batch::default(),
+            sent: 0,
+            to_workers: Some(to_workers),
+            to_collector: Some(to_collector),
+            failed,
+        };
+        let read = reader.document();
+        // The devices read before a problem may hold an earlier one: they are parsed all the same.
+        let _ = reader.send_batch();
+        reader.to_workers = None;
+        reader.to_collector = None;
+        for parser in parsers {
+            parser.join().unwrap_or_else(|panic| std::panic::resume_unwind(panic));
+        }
+        let (builder, problem) = collector.join().unwrap_or_else(|panic| std::panic::resume_unwind(panic));
+        let Reader { input, state, .. } = reader;
+        // The read buffer is not needed any more: let it go before the inventory is finished.
+        drop(input);
+        match (problem, read) {
+            (Some(problem), _) | (None, Err(problem)) => Err(problem.into_error(path)),
+            (None, Ok(())) => state.finish(path, builder),
         }
     })
 }
 
-/// Devices per batch handed from the parsing thread to the collecting one.
+/// Devices per batch handed from the reading thread to a parsing one.
 const BATCH: usize = 1024;
-const BATCHES_IN_FLIGHT: usize = 8;
+/// The most threads parsing devices.
+const MAX_PARSERS: usize = 4;
+/// The most devices reserved for from the file size alone.
+const MAX_RESERVE: usize = 1 << 24;
+
+/// Elements of `managedDevices`, copied out of the read buffer, for a parsing thread.
+#[derive(Default)]
+struct Batch {
+    /// The batch's place in the file (0 for the first).
+    seq: usize,
+    /// The index in `managedDevices` of the first element.
+    first: usize,
+    bytes: Vec<u8>,
+    /// Where each element is, in `bytes`, and in the file.
+    spans: Vec<Span>,
+}
+
+/// What the collecting thread gets.
+enum ToCollector {
+    Parsed(Parsed),
+    /// The detected apps, to attach once the first `after` batches (all the devices) are in.
+    Apps {
+        after: usize,
+        apps: Vec<GraphDetectedApp>,
+    },
+}
+
+/// A batch parsed: its devices and, if one could not be read, the problem (the devices after it are
+/// left out).
+struct Parsed {
+    seq: usize,
+    devices: Vec<Device>,
+    problem: Option<Problem>,
+}
+
+/// A parsing thread: parses and normalises (with its own interner) the batches it gets.
+fn parse_batches(batches: &Mutex<Receiver<Batch>>, to_collector: &SyncSender<ToCollector>, failed: &AtomicBool) {
+    let mut normaliser = InventoryBuilder::new();
+    loop {
+        let batch = {
+            let Ok(batches) = batches.lock() else { return };
+            let Ok(batch) = batches.recv() else { return };
+            batch
+        };
+        // After a problem, what follows it is not read (but taken, so the reader does not wait).
+        if failed.load(Ordering::Relaxed) {
+            continue;
+        }
+        let mut parsed = Parsed { seq: batch.seq, devices: Vec::with_capacity(batch.spans.len()), problem: None };
+        for (index, span) in (batch.first..).zip(&batch.spans) {
+            match device(&batch.bytes, span, index, &mut normaliser) {
+                Ok(device) => parsed.devices.push(device),
+                Err(problem) => {
+                    parsed.problem = Some(problem);
+                    break;
+                }
+            }
+        }
+        if to_collector.send(ToCollector::Parsed(parsed)).is_err() {
+            return;
+        }
+    }
+}
+
+/// One element of `managedDevices`: a [`GraphDevice`] borrowing from `bytes`, normalised.
+fn device(bytes: &[u8], span: &Span, index: usize, normaliser: &mut InventoryBuilder) -> Result<Device, Problem> {
+    let raw = parse_span(bytes, span, Context::Device(index), |json| json.deserialize_map(DeviceVisitor))?;
+    normaliser
+        .normalise(&raw)
+        .map_err(|why| Problem::Own { at: Some(span.end_pos), message: format!("managedDevices[{index}]: {why}") })
+}
+
+/// The collecting thread: adds the devices to the inventory in the order of the file, up to the
+/// first problem, then the detected apps (while the reader may still be reading the groups).
+fn collect(messages: Receiver<ToCollector>, size: u64, failed: &AtomicBool) -> (InventoryBuilder, Option<Problem>) {
+    let mut builder = InventoryBuilder::new();
+    // Room for the devices up front: regrowing the lists of a million devices costs more than
+    // reserving (untouched memory is only address space). Snapshots written by `fetch` take
+    // 350-700 bytes per device.
+    builder.reserve(usize::try_from(size / 400).unwrap_or(0).min(MAX_RESERVE));
+    let mut waiting = BTreeMap::new();
+    let mut next = 0;
+    let mut problem = None;
+    let mut apps = None;
+    for message in messages {
+        match message {
+            ToCollector::Parsed(batch) => {
+                waiting.insert(batch.seq, batch);
+            }
+            ToCollector::Apps { after, apps: those } => apps = Some((after, those)),
+        }
+        while let Some(batch) = waiting.remove(&next) {
+            next += 1;
+            if problem.is_some() {
+                continue;
+            }
+            for device in batch.devices {
+                builder.push(device);
+            }
+            if batch.problem.is_some() {
+                problem = batch.problem;
+                failed.store(true, Ordering::Relaxed);
+            }
+        }
+        if problem.is_none() && apps.as_ref().is_some_and(|(after, _)| next >= *after) {
+            for app in apps.take().map(|(_, apps)| apps).unwrap_or_default() {
+                builder.attach_detected_app(&app);
+            }
+        }
+    }
+    (builder, problem)
+}
 
 /// Which part of the document was being read, for error messages.
 #[derive(Debug, Clone, Copy, Default)]
@@ -158,12 +279,854 @@ impl fmt::Display for Context {
     }
 }
 
-/// What the streaming visitor gathers.
+/// A place in the file: line and column as the JSON parser counts them (from 1; the column counts
+/// bytes, and names the byte just read).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+struct Pos {
+    line: usize,
+    column: usize,
+}
+
+/// Where a value starts: its line, and the bytes before it on that line.
+#[derive(Debug, Clone, Copy)]
+struct Origin {
+    line: usize,
+    column: usize,
+}
+
+impl Origin {
+    /// The place in the file of a place the JSON parser reports inside the value.
+    fn shift(self, line: usize, column: usize) -> Pos {
+        if line <= 1 {
+            Pos { line: self.line, column: self.column + column }
+        } else {
+            Pos { line: self.line + line - 1, column }
+        }
+    }
+}
+
+/// Why reading stopped; an [`Error`] once the file name is added.
+#[derive(Debug)]
+enum Problem {
+    /// A JSON error (the scanner's or the parser's), with where it was found.
+    Json {
+        at: Option<Pos>,
+        context: Context,
+        category: Category,
+        what: String,
+    },
+    /// A message of ours, complete with its context.
+    Own {
+        at: Option<Pos>,
+        message: String,
+    },
+    Read(io::Error),
+    Empty,
+    Utf16,
+    /// The reader stopped because a parsing thread met a problem (which is the one reported).
+    Stopped,
+}
+
+impl Problem {
+    /// A JSON parser's error inside a value that starts at `origin`.
+    fn from_serde(err: &serde_json::Error, origin: Origin, context: Context) -> Problem {
+        let text = err.to_string();
+        let suffix = format!(" at line {} column {}", err.line(), err.column());
+        let what = text.strip_suffix(&suffix).unwrap_or(&text).to_owned();
+        let at = (err.line() > 0).then(|| origin.shift(err.line(), err.column()));
+        Problem::Json { at, context, category: err.classify(), what }
+    }
+
+    /// Turns it into an input error: `line L, column C: <where>: <what>`.
+    fn into_error(self, path: &Path) -> Error {
+        let position = |at: Option<Pos>| match at {
+            Some(at) => format!("line {}, column {}: ", at.line, at.column),
+            None => String::new(),
+        };
+        match self {
+            Problem::Json { at, context, category, what } => {
+                let what = match category {
+                    Category::Eof => {
+                        format!("the file ends before the JSON document does (is it truncated?): {what}")
+                    }
+                    Category::Syntax if what.starts_with("invalid unicode code point") => {
+                        format!("{what} (a snapshot must be valid UTF-8)")
+                    }
+                    Category::Syntax => format!("not valid JSON: {what}"),
+                    _ => what,
+                };
+                Error::input(path, format!("{}{context}{what}", position(at)))
+            }
+            Problem::Own { at, message } => Error::input(path, format!("{}{message}", position(at))),
+            Problem::Read(e) => Error::input(path, format!("cannot read: {e}")),
+            Problem::Empty => empty_file(path),
+            Problem::Utf16 => Error::input(path, "the file is UTF-16 encoded; a snapshot is UTF-8 JSON"),
+            Problem::Stopped => Error::input(path, "could not be read whole"),
+        }
+    }
+}
+
+/// Bytes that may continue a number or `true`/`false`/`null`.
+const SCALAR: [bool; 256] = byte_set(b"0123456789+-.eEtrufalsn");
+/// Bytes that may stand outside strings inside an object or a list.
+const BETWEEN: [bool; 256] = byte_set(b"0123456789+-.eEtrufalsn \t\r\n{}[],:\"");
+/// Bytes inside a string that need no look: not `"`, not `\`, not a control character.
+const PLAIN: [bool; 256] = {
+    let mut set = [true; 256];
+    let mut b = 0;
+    while b < 0x20 {
+        set[b] = false;
+        b += 1;
+    }
+    set[b'"' as usize] = false;
+    set[b'\\' as usize] = false;
+    set
+};
+
+/// A mask with the high bit set in the lowest byte of `word` (little-endian) that is not
+/// [`PLAIN`], if there is one. Bytes above it may be flagged too (a borrow runs upwards), so only the
+/// lowest flag counts.
+fn needs_look(word: u64) -> u64 {
+    const ONES: u64 = 0x0101_0101_0101_0101;
+    const HIGHS: u64 = 0x8080_8080_8080_8080;
+    let zero_byte = |w: u64| w.wrapping_sub(ONES) & !w;
+    let quote = zero_byte(word ^ (ONES * u64::from(b'"')));
+    let backslash = zero_byte(word ^ (ONES * u64::from(b'\\')));
+    let control = word.wrapping_sub(ONES * 0x20) & !word;
+    (quote | backslash | control) & HIGHS
+}
+
+const fn byte_set(bytes: &[u8]) -> [bool; 256] {
+    let mut set = [false; 256];
+    let mut i = 0;
+    while i < bytes.len() {
+        set[bytes[i] as usize] = true;
+        i += 1;
+    }
+    set
+}
+
+/// The bytes that can start a JSON value.
+fn starts_value(b: u8) -> bool {
+    matches!(b, b'{' | b'[' | b'"' | b'-' | b'0'..=b'9' | b't' | b'f' | b'n')
+}
+
+/// Bytes past one that cannot be there that the JSON parser gets to see.
+const CUT_CONTEXT: usize = 16;
+
+/// How the scan of a value ended.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Ending {
+    /// The value is whole.
+    Complete,
+    /// The scanner met a byte that cannot be there (included in the span): the JSON parser says why.
+    Cut,
+    /// The input ended inside the value.
+    Eof,
+}
+
+/// The bytes of one value: `buf[start..end]` of [`Input`], until the next read.
+#[derive(Debug, Clone, Copy)]
+struct Span {
+    start: usize,
+    end: usize,
+    /// False for a number or `true`/`false`/`null`: the span runs on to the byte after it (when
+    /// there is one), which the JSON parser needs to see to tell where the value ends or what is
+    /// wrong with it, as it would in the whole document. The parser stops before that byte.
+    whole: bool,
+    origin: Origin,
+    /// The place of the value's last byte.
+    end_pos: Pos,
+    ending: Ending,
+}
+
+/// What [`scan_compound`] found.
+enum Scanned {
+    /// The value ends before this index.
+    Done(usize),
+    /// The byte at this index cannot be there.
+    Cut(usize),
+    /// The bytes ran out; go on at this index of the next read.
+    More(usize),
+}
+
+/// Line counting, in offsets from the start of the document.
+struct Lines {
+    line: usize,
+    /// The offset of the first byte of `line`.
+    start: u64,
+}
+
+/// Scans a string, object or list from `i`; `in_string` and `stack` (the open brackets) say where
+/// the scan stands, so a value can be scanned across reads. `base` is the offset of `bytes[0]`.
+fn scan_compound(
+    bytes: &[u8],
+    mut i: usize,
+    in_string: &mut bool,
+    stack: &mut Vec<u8>,
+    lines: &mut Lines,
+    base: u64,
+) -> Scanned {
+    let n = bytes.len();
+    loop {
+        if *in_string {
+            // Eight bytes at a time to the next byte that needs a look, then one at a time.
+            while let Some(word) = bytes.get(i..).and_then(<[u8]>::first_chunk::<8>) {
+                let special = needs_look(u64::from_le_bytes(*word));
+                if special != 0 {
+                    i += (special.trailing_zeros() / 8) as usize;
+                    break;
+                }
+                i += 8;
+            }
+            while i < n && PLAIN[usize::from(bytes[i])] {
+                i += 1;
+            }
+            let Some(&b) = bytes.get(i) else { return Scanned::More(i) };
+            match b {
+                b'"' => {
+                    *in_string = false;
+                    if stack.is_empty() {
+                        return Scanned::Done(i + 1);
+                    }
+                }
+                // An escape: the parser checks it, but the four hex digits of `\u` are checked here,
+                // as they could run over the closing quote. Looked at again after the next read if
+                // it is not all there.
+                b'\\' => match bytes.get(i + 1) {
+                    Some(b'u') => {
+                        let Some(hex) = bytes.get(i + 2..i + 6) else { return Scanned::More(i) };
+                        if let Some(bad) = hex.iter().position(|h| !h.is_ascii_hexdigit()) {
+                            return Scanned::Cut(i + 2 + bad);
+                        }
+                        i += 5;
+                    }
+                    Some(_) => i += 1,
+                    None => return Scanned::More(i),
+                },
+                // A control character: not allowed in a string.
+                _ => return Scanned::Cut(i),
+            }
+            i += 1;
+        } else {
+            let Some(&b) = bytes.get(i) else { return Scanned::More(i) };
+            match b {
+                b'"' => *in_string = true,
+                b'{' | b'[' => stack.push(b),
+                b'}' | b']' => {
+                    let open = if b == b'}' { b'{' } else { b'[' };
+                    if stack.pop() != Some(open) {
+                        return Scanned::Cut(i);
+                    }
+                    if stack.is_empty() {
+                        return Scanned::Done(i + 1);
+                    }
+                }
+                b'\n' => {
+                    lines.line += 1;
+                    lines.start = base + i as u64 + 1;
+                }
+                _ if BETWEEN[usize::from(b)] => {}
+                _ => return Scanned::Cut(i),
+            }
+            i += 1;
+        }
+    }
+}
+
+type Json<'a> = serde_json::Deserializer<SliceRead<'a>>;
+
+/// How many bytes of `run` (bytes in [`SCALAR`]) the JSON parser takes as a number or literal
+/// when it reads one without error: it stops before the first byte that cannot continue it.
+fn scalar_len(run: &[u8]) -> usize {
+    for word in [&b"true"[..], b"false", b"null"] {
+        if run.starts_with(word) {
+            return word.len();
+        }
+    }
+    let digit = |i: usize| run.get(i).is_some_and(u8::is_ascii_digit);
+    let mut i = usize::from(run.first() == Some(&b'-'));
+    match run.get(i) {
+        Some(b'0') => i += 1,
+        Some(b'1'..=b'9') => {
+            while digit(i) {
+                i += 1;
+            }
+        }
+        _ => return i,
+    }
+    if run.get(i) == Some(&b'.') && digit(i + 1) {
+        i += 1;
+        while digit(i) {
+            i += 1;
+        }
+    }
+    if matches!(run.get(i), Some(b'e' | b'E')) {
+        let mut j = i + 1;
+        if matches!(run.get(j), Some(b'+' | b'-')) {
+            j += 1;
+        }
+        if digit(j) {
+            i = j;
+            while digit(i) {
+                i += 1;
+            }
+        }
+    }
+    i
+}
+
+/// The file, read a chunk at a time into one buffer, with the scanner's position in it.
+struct Input<R> {
+    source: R,
+    /// `buf[..end]` holds the bytes read and not yet dropped; the rest is room for the next read.
+    buf: Vec<u8>,
+    end: usize,
+    /// The next byte to look at.
+    pos: usize,
+    chunk: usize,
+    /// The offset in the document (after a byte order mark) of `buf[0]`.
+    base: u64,
+    eof: bool,
+    lines: Lines,
+    /// The scanner's open brackets (kept for its room).
+    stack: Vec<u8>,
+}
+
+impl<R: Read> Input<R> {
+    fn new(source: R, chunk: usize) -> Self {
+        Input {
+            source,
+            buf: Vec::new(),
+            end: 0,
+            pos: 0,
+            // Room for a byte order mark in the first read.
+            chunk: chunk.max(4),
+            base: 0,
+            eof: false,
+            lines: Lines { line: 1, start: 0 },
+            stack: Vec::new(),
+        }
+    }
+
+    /// Drops the bytes before `keep`, moves the rest to the front and reads more behind them: a
+    /// chunk, or more when what is kept is more than half a chunk. Indices into the buffer shift
+    /// down by `keep` (`pos` is shifted here), also when nothing more could be read: then false.
+    fn refill(&mut self, keep: usize) -> Result<bool, Problem> {
+        let kept = self.end - keep;
+        if keep > 0 {
+            self.buf.copy_within(keep..self.end, 0);
+        }
+        self.base += keep as u64;
+        self.pos -= keep;
+        self.end = kept;
+        if self.eof {
+            return Ok(false);
+        }
+        let target = if kept <= self.chunk / 2 { self.chunk } else { kept + self.chunk };
+        if self.buf.len() > 2 * self.chunk && target <= self.chunk {
+            // A large value made the buffer grow: back to a chunk.
+            self.buf.truncate(self.chunk);
+            self.buf.shrink_to_fit();
+        }
+        if self.buf.len() < target {
+            self.buf.resize(target, 0);
+        }
+        let before = self.end;
+        while self.end < target {
+            match self.source.read(&mut self.buf[self.end..target]) {
+                Ok(0) => {
+                    self.eof = true;
+                    break;
+                }
+                Ok(n) => self.end += n.min(target - self.end),
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+                Err(e) => return Err(Problem::Read(e)),
+            }
+        }
+        Ok(self.end > before)
+    }
+
+    /// Reads the first chunk; refuses UTF-16 and drops a UTF-8 byte order mark.
+    fn start(&mut self) -> Result<(), Problem> {
+        self.refill(0)?;
+        let head = &self.buf[..self.end];
+        if head.starts_with(&[0xFF, 0xFE]) || head.starts_with(&[0xFE, 0xFF]) {
+            return Err(Problem::Utf16);
+        }
+        // Some Windows editors add a byte order mark; it is not JSON, and positions count after it.
+        if head.starts_with(b"\xEF\xBB\xBF") {
+            self.buf.copy_within(3..self.end, 0);
+            self.end -= 3;
+        }
+        Ok(())
+    }
+
+    /// Skips whitespace; the next byte (not taken), or None at the end of the input.
+    fn peek(&mut self) -> Result<Option<u8>, Problem> {
+        loop {
+            while let Some(&b) = self.buf[..self.end].get(self.pos) {
+                match b {
+                    b' ' | b'\t' | b'\r' => {}
+                    b'\n' => {
+                        self.lines.line += 1;
+                        self.lines.start = self.base + self.pos as u64 + 1;
+                    }
+                    _ => return Ok(Some(b)),
+                }
+                self.pos += 1;
+            }
+            if !self.refill(self.pos)? {
+                return Ok(None);
+            }
+        }
+    }
+
+    /// Whether all that is left from `pos` on is ASCII whitespace (read to the end if so).
+    fn rest_is_whitespace(&mut self) -> Result<bool, Problem> {
+        loop {
+            if !self.buf[self.pos..self.end].iter().all(u8::is_ascii_whitespace) {
+                return Ok(false);
+            }
+            self.pos = self.end;
+            if !self.refill(self.pos)? {
+                return Ok(true);
+            }
+        }
+    }
+
+    /// The place just after the byte before index `i` (the JSON parser's way to say where it is).
+    fn place(&self, i: usize) -> Pos {
+        let offset = self.base + i as u64;
+        Pos { line: self.lines.line, column: offset.saturating_sub(self.lines.start) as usize }
+    }
+
+    /// The place of the byte [`Input::peek`] returned, or of the end of the input.
+    fn here(&self) -> Pos {
+        self.place((self.pos + 1).min(self.end))
+    }
+
+    /// Finds the bytes of the value starting at `pos` (a byte that [`starts_value`]); `pos` moves
+    /// past it.
+    fn scan_value(&mut self) -> Result<Span, Problem> {
+        let origin = Origin { line: self.lines.line, column: self.place(self.pos).column };
+        let first = self.buf[self.pos];
+        if !matches!(first, b'{' | b'[' | b'"') {
+            return self.scan_scalar(origin);
+        }
+        let mut in_string = first == b'"';
+        let mut i = self.pos + usize::from(in_string);
+        self.stack.clear();
+        let (end, ending) = loop {
+            let bytes = &self.buf[..self.end];
+            match scan_compound(bytes, i, &mut in_string, &mut self.stack, &mut self.lines, self.base) {
+                Scanned::Done(end) => break (end, Ending::Complete),
+                Scanned::Cut(mut at) => {
+                    // The parser may need a few bytes past it to say what is wrong (a `\u` escape
+                    // takes four).
+                    while at + 1 + CUT_CONTEXT > self.end {
+                        let keep = self.pos;
+                        let more = self.refill(keep)?;
+                        at -= keep;
+                        if !more {
+                            break;
+                        }
+                    }
+                    break ((at + 1 + CUT_CONTEXT).min(self.end), Ending::Cut);
+                }
+                Scanned::More(next) => {
+                    let keep = self.pos;
+                    let more = self.refill(keep)?;
+                    i = next - keep;
+                    if !more {
+                        break (self.end, Ending::Eof);
+                    }
+                }
+            }
+        };
+        let span = Span { start: self.pos, end, whole: true, origin, end_pos: self.place(end), ending };
+        self.pos = end;
+        Ok(span)
+    }
+
+    /// [`Input::scan_value`] for a number or `true`/`false`/`null`: the bytes that may belong to
+    /// it, and the one after (see [`Span::whole`]); `pos` moves past what the parser will take.
+    fn scan_scalar(&mut self, origin: Origin) -> Result<Span, Problem> {
+        let mut i = self.pos + 1;
+        loop {
+            while i < self.end && SCALAR[usize::from(self.buf[i])] {
+                i += 1;
+            }
+            if i < self.end {
+                break;
+            }
+            let keep = self.pos;
+            let more = self.refill(keep)?;
+            i -= keep;
+            if !more {
+                break;
+            }
+        }
+        let start = self.pos;
+        self.pos += scalar_len(&self.buf[start..i]);
+        Ok(Span {
+            start,
+            end: (i + 1).min(self.end),
+            whole: false,
+            origin,
+            end_pos: self.place(self.pos),
+            ending: Ending::Complete,
+        })
+    }
+
+    /// Parses the value in `span` with `read`.
+    fn parse<'a, T>(
+        &'a self,
+        span: &Span,
+        context: Context,
+        read: impl FnOnce(&mut Json<'a>) -> Result<T, serde_json::Error>,
+    ) -> Result<T, Problem> {
+        parse_span(&self.buf, span, context, read)
+    }
+}
+
+/// Parses the value in `span` of `bytes` with `read`; an error names its place in the file.
+fn parse_span<'a, T>(
+    bytes: &'a [u8],
+    span: &Span,
+    context: Context,
+    read: impl FnOnce(&mut Json<'a>) -> Result<T, serde_json::Error>,
+) -> Result<T, Problem> {
+    let mut json = serde_json::Deserializer::from_slice(&bytes[span.start..span.end]);
+    let read = read(&mut json).and_then(|value| if span.whole { json.end().map(|()| value) } else { Ok(value) });
+    match read {
+        Ok(value) if span.ending == Ending::Complete => Ok(value),
+        // The scanner stopped where the parser did not (not expected): say where.
+        Ok(_) => {
+            let (category, what) = match span.ending {
+                Ending::Eof => (Category::Eof, "EOF while parsing a value"),
+                _ => (Category::Syntax, "expected value"),
+            };
+            Err(Problem::Json { at: Some(span.end_pos), context, category, what: what.to_owned() })
+        }
+        Err(err) => Err(Problem::from_serde(&err, span.origin, context)),
+    }
+}
+
+/// The reading thread: the scanner's input, what it gathers, and the devices it hands on.
+struct Reader<'s, R> {
+    input: Input<R>,
+    state: State,
+    /// The elements of `managedDevices` read and not yet handed on.
+    batch: Batch,
+    /// Batches handed on so far.
+    sent: usize,
+    to_workers: Option<SyncSender<Batch>>,
+    to_collector: Option<SyncSender<ToCollector>>,
+    /// Set when a device could not be read: there is no need to read on.
+    failed: &'s AtomicBool,
+}
+
+impl<R: Read> Reader<'_, R> {
+    /// Hands the detected apps to the collecting thread, once they and all the devices are read, so
+    /// that it attaches them while this one reads on.
+    fn send_apps(&mut self) -> Result<(), Problem> {
+        if !self.state.devices_read || self.state.apps.is_empty() {
+            return Ok(());
+        }
+        let message = ToCollector::Apps { after: self.sent, apps: std::mem::take(&mut self.state.apps) };
+        if self.to_collector.as_ref().is_none_or(|to| to.send(message).is_err()) {
+            return Err(Problem::Stopped);
+        }
+        Ok(())
+    }
+
+    /// Hands the elements read so far to the parsing threads.
+    fn send_batch(&mut self) -> Result<(), Problem> {
+        if self.batch.spans.is_empty() {
+            return Ok(());
+        }
+        let room = self.batch.bytes.len();
+        let mut batch = std::mem::replace(
+            &mut self.batch,
+            Batch { bytes: Vec::with_capacity(room), spans: Vec::with_capacity(BATCH), ..Batch::default() },
+        );
+        batch.seq = self.sent;
+        self.sent += 1;
+        let sent = self.to_workers.as_ref().is_some_and(|to| to.send(batch).is_ok());
+        if !sent || self.failed.load(Ordering::Relaxed) {
+            return Err(Problem::Stopped);
+        }
+        Ok(())
+    }
+
+    /// A JSON syntax error at the byte just peeked (or the end of the input).
+    fn syntax(&self, what: &str) -> Problem {
+        let category = if what.starts_with("EOF") { Category::Eof } else { Category::Syntax };
+        Problem::Json { at: Some(self.input.here()), context: self.state.context, category, what: what.to_owned() }
+    }
+
+    /// Reads the whole document.
+    fn document(&mut self) -> Result<(), Problem> {
+        self.input.start()?;
+        match self.input.peek()? {
+            None => return Err(Problem::Empty),
+            Some(b'{') => self.input.pos += 1,
+            // A form feed is not JSON whitespace, but a file of nothing else is still empty.
+            Some(b'\x0C') => {
+                let problem = self.not_an_object();
+                return Err(if self.input.rest_is_whitespace()? { Problem::Empty } else { problem });
+            }
+            Some(_) => return Err(self.not_an_object()),
+        }
+        let mut first = true;
+        loop {
+            self.state.context = Context::Top;
+            match self.input.peek()? {
+                None => return Err(self.syntax("EOF while parsing an object")),
+                Some(b'}') => {
+                    self.input.pos += 1;
+                    break;
+                }
+                Some(b'"') if first => {}
+                Some(_) if first => return Err(self.syntax("key must be a string")),
+                Some(b',') => {
+                    self.input.pos += 1;
+                    match self.input.peek()? {
+                        Some(b'"') => {}
+                        Some(b'}') => return Err(self.syntax("trailing comma")),
+                        Some(_) => return Err(self.syntax("key must be a string")),
+                        None => return Err(self.syntax("EOF while parsing a value")),
+                    }
+                }
+                Some(_) => return Err(self.syntax("expected `,` or `}`")),
+            }
+            first = false;
+            self.entry()?;
+        }
+        self.state.context = Context::Top;
+        match self.input.peek()? {
+            None => Ok(()),
+            Some(_) => Err(self.syntax("trailing characters")),
+        }
+    }
+
+    /// The top-level value does not start with `{`: what the JSON parser says about it.
+    fn not_an_object(&mut self) -> Problem {
+        let input = &mut self.input;
+        let first = input.buf[input.pos];
+        if !starts_value(first) {
+            return self.syntax("expected value");
+        }
+        let span = if first == b'[' {
+            // The parser refuses a list at its first byte; no need to scan what may be the whole file.
+            let at = input.pos;
+            Span {
+                start: at,
+                end: at + 1,
+                whole: true,
+                origin: Origin { line: input.lines.line, column: input.place(at).column },
+                end_pos: input.place(at + 1),
+                ending: Ending::Complete,
+            }
+        } else {
+            match input.scan_value() {
+                Ok(span) => span,
+                Err(problem) => return problem,
+            }
+        };
+        match self.input.parse(&span, Context::Top, |json| json.deserialize_map(NotASnapshot)) {
+            Err(problem) => problem,
+            Ok(()) => Problem::Json {
+                at: Some(span.end_pos),
+                context: Context::Top,
+                category: Category::Data,
+                what: "expected an intune-reach snapshot (a JSON object)".to_owned(),
+            },
+        }
+    }
+
+    /// One key and its value (`pos` is at the key's opening quote).
+    fn entry(&mut self) -> Result<(), Problem> {
+        let span = self.input.scan_value()?;
+        let key: Key = self.input.parse(&span, Context::Top, |json| Key::deserialize(json))?;
+        if let Some(bit) = key.bit() {
+            if self.state.seen & bit != 0 {
+                let message = format!("the key `{}` appears twice", key.name());
+                return Err(Problem::Own { at: Some(span.end_pos), message });
+            }
+            self.state.seen |= bit;
+        }
+        self.state.context = Context::Key(key.name());
+        match self.input.peek()? {
+            Some(b':') => self.input.pos += 1,
+            Some(_) => return Err(self.syntax("expected `:`")),
+            None => return Err(self.syntax("EOF while parsing an object")),
+        }
+        match self.input.peek()? {
+            None => Err(self.syntax("EOF while parsing a value")),
+            Some(b'[') if key == Key::ManagedDevices => {
+                self.list(Context::Device, Self::device)?;
+                self.state.devices_read = true;
+                self.send_batch()?;
+                self.send_apps()
+            }
+            // Lists that can be large too (`groups` holds every member of every group): each
+            // element is parsed on its own, so the buffer never holds the whole list.
+            Some(b'[') if key == Key::DetectedApps => self
+                .list(
+                    |_| Context::Key(key.name()),
+                    |reader, _| {
+                        let span = reader.element()?;
+                        let app = reader
+                            .input
+                            .parse(&span, reader.state.context, |json| GraphDetectedApp::deserialize(json))?;
+                        reader.state.apps.push(app);
+                        Ok(())
+                    },
+                )
+                .and_then(|()| self.send_apps()),
+            Some(b'[') if key == Key::Groups => self.list(
+                |_| Context::Key(key.name()),
+                |reader, _| {
+                    let span = reader.element()?;
+                    let group =
+                        reader.input.parse(&span, reader.state.context, |json| GraphGroup::deserialize(json))?;
+                    reader.state.groups.add_group(&group);
+                    Ok(())
+                },
+            ),
+            Some(b) if starts_value(b) => self.value(key),
+            Some(_) => Err(self.syntax("expected value")),
+        }
+    }
+
+    /// A top-level value, other than a list read element by element.
+    fn value(&mut self, key: Key) -> Result<(), Problem> {
+        let span = self.input.scan_value()?;
+        let input = &self.input;
+        let state = &mut self.state;
+        let context = state.context;
+        match key {
+            Key::Kind => {
+                let kind: String = input.parse(&span, context, |json| String::deserialize(json))?;
+                if kind != SNAPSHOT_KIND {
+                    let message = format!(
+                        "`kind` is \"{}\", not \"{SNAPSHOT_KIND}\": this is not an intune-reach snapshot",
+                        excerpt(&kind)
+                    );
+                    return Err(Problem::Own { at: Some(span.end_pos), message });
+                }
+                state.kind_ok = true;
+            }
+            Key::Version => {
+                let version = input.parse(&span, context, |json| serde_json::Value::deserialize(json))?;
+                if version.as_u64() != Some(SNAPSHOT_VERSION) {
+                    let message = format!(
+                        "unsupported snapshot `version` {}: this intune-reach reads version {SNAPSHOT_VERSION} only",
+                        excerpt(&version.to_string())
+                    );
+                    return Err(Problem::Own { at: Some(span.end_pos), message });
+                }
+                state.version_ok = true;
+            }
+            Key::CapturedAt => {
+                let LenientText(at) = input.parse(&span, context, |json| LenientText::deserialize(json))?;
+                state.captured_at = at.map(|at| at.trim().to_owned()).filter(|at| !at.is_empty());
+            }
+            Key::Complete => state.complete = input.parse(&span, context, |json| Option::<bool>::deserialize(json))?,
+            Key::Gaps => {
+                let gaps = input.parse(&span, context, |json| Option::<Vec<String>>::deserialize(json))?;
+                state.gaps.extend(gaps.unwrap_or_default());
+            }
+            // Not lists (those are read by `list`): null, or what the parser says is wrong.
+            Key::DetectedApps => {
+                input.parse(&span, context, |json| Option::<Vec<GraphDetectedApp>>::deserialize(json))?;
+            }
+            Key::Groups => {
+                input.parse(&span, context, |json| Option::<Vec<GraphGroup>>::deserialize(json))?;
+            }
+            // Not a list: the parser says what it is instead.
+            Key::ManagedDevices => {
+                input.parse(&span, context, |json| json.deserialize_seq(NotADeviceList))?;
+                state.devices_read = true;
+            }
+            // `source` is informational; unknown keys are ignored (but must be JSON).
+            Key::Source | Key::Other => {
+                input.parse(&span, context, |json| IgnoredAny::deserialize(json))?;
+            }
+        }
+        Ok(())
+    }
+
+    /// Walks a list (`pos` is at its `[`): `element` reads each element (`pos` at its first byte,
+    /// with its index), `context` names it in messages.
+    fn list(
+        &mut self,
+        context: impl Fn(usize) -> Context,
+        mut element: impl FnMut(&mut Self, usize) -> Result<(), Problem>,
+    ) -> Result<(), Problem> {
+        self.input.pos += 1;
+        let mut index = 0usize;
+        loop {
+            self.state.context = context(index);
+            match self.input.peek()? {
+                None => return Err(self.syntax("EOF while parsing a list")),
+                Some(b']') => {
+                    self.input.pos += 1;
+                    return Ok(());
+                }
+                Some(_) if index == 0 => {}
+                Some(b',') => {
+                    self.input.pos += 1;
+                    match self.input.peek()? {
+                        Some(b']') => return Err(self.syntax("trailing comma")),
+                        Some(_) => {}
+                        None => return Err(self.syntax("EOF while parsing a value")),
+                    }
+                }
+                Some(_) => return Err(self.syntax("expected `,` or `]`")),
+            }
+            element(self, index)?;
+            index += 1;
+        }
+    }
+
+    /// The span of the list element at `pos`.
+    fn element(&mut self) -> Result<Span, Problem> {
+        if !starts_value(self.input.buf[self.input.pos]) {
+            return Err(self.syntax("expected value"));
+        }
+        self.input.scan_value()
+    }
+
+    /// One element of `managedDevices` (`pos` is at its first byte): its bytes go in the batch.
+    fn device(&mut self, index: usize) -> Result<(), Problem> {
+        let first = self.input.buf[self.input.pos];
+        let span = self.element()?;
+        if first != b'{' || span.ending != Ending::Complete {
+            // Not an object, or not valid JSON: the parser says what is wrong with it, here.
+            let context = self.state.context;
+            self.input.parse(&span, context, |json| json.deserialize_map(DeviceVisitor))?;
+            let what = "expected a managed device (a JSON object)".to_owned();
+            return Err(Problem::Json { at: Some(span.end_pos), context, category: Category::Data, what });
+        }
+        let batch = &mut self.batch;
+        if batch.spans.is_empty() {
+            batch.first = index;
+        }
+        let start = batch.bytes.len();
+        batch.bytes.extend_from_slice(&self.input.buf[span.start..span.end]);
+        batch.spans.push(Span { start, end: batch.bytes.len(), ..span });
+        if batch.spans.len() >= BATCH {
+            self.send_batch()?;
+        }
+        Ok(())
+    }
+}
+
+/// What the reader gathers.
 struct State {
-    /// Normalises devices (with its own interner); they go to the collector in batches.
-    normaliser: InventoryBuilder,
-    batch: Vec<Device>,
-    sender: Option<SyncSender<Vec<Device>>>,
     /// Keys read so far (bits of [`Key::bit`]), to refuse a repeated key.
     seen: u8,
     kind_ok: bool,
@@ -173,18 +1136,15 @@ struct State {
     complete: Option<bool>,
     gaps: Vec<String>,
     apps: Vec<GraphDetectedApp>,
-    groups: Vec<GraphGroup>,
+    /// The groups, kept as the inventory keeps them as soon as each is read (the inventory's
+    /// builder is busy with devices on another thread).
+    groups: InventoryBuilder,
     context: Context,
-    /// A message of ours (not the JSON parser's), complete with its context.
-    own_error: Option<String>,
 }
 
 impl State {
-    fn new(sender: SyncSender<Vec<Device>>) -> Self {
+    fn new() -> Self {
         State {
-            normaliser: InventoryBuilder::new(),
-            batch: Vec::with_capacity(BATCH),
-            sender: Some(sender),
             seen: 0,
             kind_ok: false,
             version_ok: false,
@@ -193,39 +1153,9 @@ impl State {
             complete: None,
             gaps: Vec::new(),
             apps: Vec::new(),
-            groups: Vec::new(),
+            groups: InventoryBuilder::new(),
             context: Context::Top,
-            own_error: None,
         }
-    }
-
-    fn send(&mut self, device: Device) {
-        self.batch.push(device);
-        if self.batch.len() >= BATCH {
-            self.flush();
-        }
-    }
-
-    fn flush(&mut self) {
-        let batch = std::mem::replace(&mut self.batch, Vec::with_capacity(BATCH));
-        if let Some(sender) = &self.sender {
-            // The collector only stops early by panicking, which `join` then passes on.
-            let _ = sender.send(batch);
-        }
-    }
-
-    /// Sends what is left and closes the channel, so the collector finishes.
-    fn close(&mut self) {
-        if !self.batch.is_empty() {
-            self.flush();
-        }
-        self.sender = None;
-    }
-
-    fn fail<E: de::Error>(&mut self, message: String) -> E {
-        let error = E::custom(&message);
-        self.own_error = Some(message);
-        error
     }
 
     fn finish(self, path: &Path, mut builder: InventoryBuilder) -> Result<Inventory, Error> {
@@ -247,9 +1177,6 @@ impl State {
         for app in &self.apps {
             builder.attach_detected_app(app);
         }
-        for group in &self.groups {
-            builder.add_group(group);
-        }
         let mut gaps = self.gaps;
         if self.complete.is_none() {
             gaps.push(
@@ -270,36 +1197,11 @@ impl State {
             ..Default::default()
         };
         let mut inventory = builder.finish(source);
+        inventory.groups = self.groups.finish(SourceInfo::default()).groups;
         // The room reserved from the file size may be more than the devices read.
         inventory.devices.shrink_to_fit();
         Ok(inventory)
     }
-}
-
-/// Turns a JSON error into an input error: `line L, column C: <where>: <what>`.
-fn json_error(path: &Path, err: &serde_json::Error, state: &State) -> Error {
-    let position =
-        if err.line() > 0 { format!("line {}, column {}: ", err.line(), err.column()) } else { String::new() };
-    let message = match &state.own_error {
-        Some(own) => own.clone(),
-        None => {
-            let text = err.to_string();
-            let suffix = format!(" at line {} column {}", err.line(), err.column());
-            let what = text.strip_suffix(&suffix).unwrap_or(&text);
-            let what = match err.classify() {
-                serde_json::error::Category::Eof => {
-                    format!("the file ends before the JSON document does (is it truncated?): {what}")
-                }
-                serde_json::error::Category::Syntax if what.starts_with("invalid unicode code point") => {
-                    format!("{what} (a snapshot must be valid UTF-8)")
-                }
-                serde_json::error::Category::Syntax => format!("not valid JSON: {what}"),
-                _ => what.to_owned(),
-            };
-            format!("{}{what}", state.context)
-        }
-    };
-    Error::input(path, format!("{position}{message}"))
 }
 
 /// Shortens a value quoted in a message.
@@ -360,7 +1262,7 @@ impl Key {
 }
 
 impl<'de> Deserialize<'de> for Key {
-    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+    fn deserialize<D: de::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
         struct KeyVisitor;
         impl Visitor<'_> for KeyVisitor {
             type Value = Key;
@@ -390,17 +1292,10 @@ impl<'de> Deserialize<'de> for Key {
 #[derive(Deserialize)]
 struct LenientText<'a>(#[serde(borrow, deserialize_with = "lenient")] Option<std::borrow::Cow<'a, str>>);
 
-/// Walks the top-level object.
-struct SnapshotSeed<'s>(&'s mut State);
+/// A top-level value that is not an object: only ever refused, with the parser's message.
+struct NotASnapshot;
 
-impl<'de> DeserializeSeed<'de> for SnapshotSeed<'_> {
-    type Value = ();
-    fn deserialize<D: Deserializer<'de>>(self, deserializer: D) -> Result<(), D::Error> {
-        deserializer.deserialize_map(self)
-    }
-}
-
-impl<'de> Visitor<'de> for SnapshotSeed<'_> {
+impl<'de> Visitor<'de> for NotASnapshot {
     type Value = ();
 
     fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
@@ -408,72 +1303,15 @@ impl<'de> Visitor<'de> for SnapshotSeed<'_> {
     }
 
     fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<(), A::Error> {
-        let state = self.0;
-        loop {
-            state.context = Context::Top;
-            let Some(key) = map.next_key::<Key>()? else { break };
-            if let Some(bit) = key.bit() {
-                if state.seen & bit != 0 {
-                    return Err(state.fail(format!("the key `{}` appears twice", key.name())));
-                }
-                state.seen |= bit;
-            }
-            state.context = Context::Key(key.name());
-            match key {
-                Key::Kind => {
-                    let kind: String = map.next_value()?;
-                    if kind != SNAPSHOT_KIND {
-                        return Err(state.fail(format!(
-                            "`kind` is \"{}\", not \"{SNAPSHOT_KIND}\": this is not an intune-reach snapshot",
-                            excerpt(&kind)
-                        )));
-                    }
-                    state.kind_ok = true;
-                }
-                Key::Version => {
-                    let version: serde_json::Value = map.next_value()?;
-                    if version.as_u64() != Some(SNAPSHOT_VERSION) {
-                        return Err(state.fail(format!(
-                            "unsupported snapshot `version` {}: this intune-reach reads version {SNAPSHOT_VERSION} only",
-                            excerpt(&version.to_string())
-                        )));
-                    }
-                    state.version_ok = true;
-                }
-                Key::CapturedAt => {
-                    let LenientText(at) = map.next_value()?;
-                    state.captured_at = at.map(|at| at.trim().to_owned()).filter(|at| !at.is_empty());
-                }
-                Key::Complete => state.complete = map.next_value::<Option<bool>>()?,
-                Key::Gaps => state.gaps.extend(map.next_value::<Option<Vec<String>>>()?.unwrap_or_default()),
-                Key::ManagedDevices => {
-                    map.next_value_seed(DevicesSeed(&mut *state))?;
-                    state.devices_read = true;
-                }
-                Key::DetectedApps => state.apps = map.next_value::<Option<Vec<_>>>()?.unwrap_or_default(),
-                Key::Groups => state.groups = map.next_value::<Option<Vec<_>>>()?.unwrap_or_default(),
-                // `source` is informational; unknown keys are ignored.
-                Key::Source | Key::Other => {
-                    map.next_value::<IgnoredAny>()?;
-                }
-            }
-        }
-        state.context = Context::Top;
+        while map.next_entry::<IgnoredAny, IgnoredAny>()?.is_some() {}
         Ok(())
     }
 }
 
-/// Streams `managedDevices` into the builder, one borrowed device at a time.
-struct DevicesSeed<'s>(&'s mut State);
+/// A `managedDevices` value that is not a list: only ever refused, with the parser's message.
+struct NotADeviceList;
 
-impl<'de> DeserializeSeed<'de> for DevicesSeed<'_> {
-    type Value = ();
-    fn deserialize<D: Deserializer<'de>>(self, deserializer: D) -> Result<(), D::Error> {
-        deserializer.deserialize_seq(self)
-    }
-}
-
-impl<'de> Visitor<'de> for DevicesSeed<'_> {
+impl<'de> Visitor<'de> for NotADeviceList {
     type Value = ();
 
     fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
@@ -481,51 +1319,24 @@ impl<'de> Visitor<'de> for DevicesSeed<'_> {
     }
 
     fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<(), A::Error> {
-        let state = self.0;
-        let mut index = 0usize;
-        loop {
-            state.context = Context::Device(index);
-            if seq.next_element_seed(DeviceSeed { state: &mut *state, index })?.is_none() {
-                break;
-            }
-            index += 1;
-        }
+        while seq.next_element::<IgnoredAny>()?.is_some() {}
         Ok(())
     }
 }
 
-/// One device: read as a [`GraphDevice`] borrowing from the file, then pushed into the builder.
-///
-/// The device is checked inside the visit of its own JSON object, so that an error of ours (a device
-/// without `id`) gets the position of that object from the parser, not the end of the list.
-struct DeviceSeed<'s> {
-    state: &'s mut State,
-    index: usize,
-}
+/// One device, as a [`GraphDevice`] borrowing from the buffer (a visitor, for the message when an
+/// element is not an object).
+struct DeviceVisitor;
 
-impl<'de> DeserializeSeed<'de> for DeviceSeed<'_> {
-    type Value = ();
-    fn deserialize<D: Deserializer<'de>>(self, deserializer: D) -> Result<(), D::Error> {
-        deserializer.deserialize_map(self)
-    }
-}
-
-impl<'de> Visitor<'de> for DeviceSeed<'_> {
-    type Value = ();
+impl<'de> Visitor<'de> for DeviceVisitor {
+    type Value = GraphDevice<'de>;
 
     fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
         f.write_str("a managed device (a JSON object)")
     }
 
-    fn visit_map<A: MapAccess<'de>>(self, map: A) -> Result<(), A::Error> {
-        let device = GraphDevice::deserialize(de::value::MapAccessDeserializer::new(map))?;
-        match self.state.normaliser.normalise(&device) {
-            Ok(device) => {
-                self.state.send(device);
-                Ok(())
-            }
-            Err(why) => Err(self.state.fail(format!("managedDevices[{}]: {why}", self.index))),
-        }
+    fn visit_map<A: MapAccess<'de>>(self, map: A) -> Result<GraphDevice<'de>, A::Error> {
+        GraphDevice::deserialize(de::value::MapAccessDeserializer::new(map))
     }
 }
 
@@ -537,6 +1348,10 @@ mod tests {
     use std::io::Write;
 
     const SMALL: &str = include_str!("../../tests/fixtures/snapshot-small.json");
+
+    fn parse(bytes: &[u8], path: &Path) -> Result<Inventory, Error> {
+        read_snapshot(bytes, bytes.len() as u64, path, CHUNK)
+    }
 
     fn parse_str(text: &str) -> Result<Inventory, Error> {
         parse(text.as_bytes(), Path::new("snapshot.json"))
@@ -791,6 +1606,260 @@ mod tests {
         bytes
     }
 
+    /// What reading `bytes` `chunk` bytes at a time with `workers` parsing threads gives: the
+    /// inventory, or the message.
+    fn outcome(bytes: &[u8], chunk: usize, workers: usize) -> String {
+        match read_snapshot_with(bytes, bytes.len() as u64, Path::new("snapshot.json"), chunk, workers) {
+            Ok(inventory) => format!("{inventory:?}"),
+            Err(e) => format!("error: {e}"),
+        }
+    }
+
+    /// A snapshot of `count` devices (ids repeat after `distinct`), one a line, with apps.
+    fn many_devices(count: usize, distinct: usize) -> String {
+        let devices: Vec<String> = (0..count)
+            .map(|i| {
+                format!(
+                    "{{\"id\": \"d{}\", \"deviceName\": \"caf\u{e9} \\\"{i}\\\" \\u00e9\", \"operatingSystem\": \"iOS\", \"osVersion\": {i}}}",
+                    i % distinct
+                )
+            })
+            .collect();
+        format!(
+            "{{\"kind\": \"intune-reach.snapshot\", \"version\": 1, \"complete\": true, \"managedDevices\": [\n{}\n],
+              \"detectedApps\": [{{\"displayName\": \"Company Portal\", \"managedDevices\": [{{\"id\": \"d7\"}}, {{\"id\": \"d2000\"}}]}}],
+              \"groups\": [{{\"id\": \"g\", \"members\": [{{\"id\": \"u\", \"userPrincipalName\": \"a@b.c\"}}]}}]}}",
+            devices.join(",\n")
+        )
+    }
+
+    #[test]
+    fn chunk_boundaries_and_threads_change_nothing() {
+        // A device larger than many chunks, with escapes and multi-byte characters.
+        let long_name = "Bob \u{1F600} \\\"Pixel\\\" \\u00e9\\ud83d\\ude00 ".repeat(40);
+        let long = SMALL.replace("Bob Pixel", &long_name);
+        let inputs = [
+            SMALL.to_owned(),
+            format!("\u{feff}{SMALL}"),
+            long,
+            serde_json::to_string(&serde_json::from_str::<serde_json::Value>(SMALL).unwrap()).unwrap(),
+            many_devices(3 * BATCH + 7, 3 * BATCH),
+        ];
+        for input in &inputs {
+            let expected = outcome(input.as_bytes(), CHUNK, 1);
+            assert!(!expected.starts_with("error"), "{expected}");
+            let chunks = (1..=40).chain([61, 64, 100, 509, 1000, 4096]);
+            for chunk in chunks {
+                for workers in [1, 3] {
+                    assert_eq!(outcome(input.as_bytes(), chunk, workers), expected, "chunk {chunk}, {workers} workers");
+                }
+            }
+        }
+        let many = parse_str(&inputs[4]).unwrap();
+        assert_eq!(many.devices.len(), 3 * BATCH);
+        assert_eq!(many.duplicate_ids.len(), 7);
+        assert_eq!(many.devices[7].apps.len(), 1);
+        assert_eq!(many.devices[2000].apps.len(), 1);
+        assert_eq!(many.devices[5].name, "caf\u{e9} \"5\" \u{e9}");
+        assert_eq!(many.groups.len(), 1);
+    }
+
+    #[test]
+    fn errors_name_the_place_in_the_file() {
+        let head = "{\"kind\": \"intune-reach.snapshot\", \"version\": 1,\n\"managedDevices\": [";
+        let cases: Vec<(Vec<u8>, &str)> = vec![
+            (format!("{SMALL} x").into_bytes(), "line 34, column 2: not valid JSON: trailing characters"),
+            (
+                format!("{head}{{\"id\": \"a\"}}}}").into_bytes(),
+                "line 2, column 31: managedDevices[1]: not valid JSON: expected `,` or `]`",
+            ),
+            (
+                format!("{head}\n  {{\"id\": \"a\",\n   \"deviceName\": \"trunc").into_bytes(),
+                "line 4, column 23: managedDevices[0]: the file ends before the JSON document does (is it truncated?): \
+                 EOF while parsing a string",
+            ),
+            (b"42".to_vec(), "line 1, column 2: invalid type: integer `42`, expected an intune-reach snapshot (a JSON object)"),
+            (
+                b"\"snapshot\"".to_vec(),
+                "line 1, column 10: invalid type: string \"snapshot\", expected an intune-reach snapshot (a JSON object)",
+            ),
+            (b"null".to_vec(), "line 1, column 4: invalid type: null, expected an intune-reach snapshot (a JSON object)"),
+            (b"\x01{}".to_vec(), "line 1, column 1: not valid JSON: expected value"),
+            (b"\x0C{}".to_vec(), "line 1, column 1: not valid JSON: expected value"),
+            (b"{\"kind\":\x01 \"x\"}".to_vec(), "line 1, column 9: `kind`: not valid JSON: expected value"),
+            (
+                b"{\"kind\": \"intune-reach.snapshot\",\xff \"version\": 1}".to_vec(),
+                "line 1, column 34: not valid JSON: key must be a string",
+            ),
+            (
+                [format!("{head}\n  {{\"id\": \"a\",\n   \"deviceName\": \"b").as_bytes(), b"\xc3\x28", b"\"}]}"].concat(),
+                "line 4, column 20: managedDevices[0]: invalid unicode code point (a snapshot must be valid UTF-8)",
+            ),
+            (
+                format!("{head}{{\"id\": \"a\"}} {{\"id\": \"b\"}}]}}").into_bytes(),
+                "line 2, column 32: managedDevices[1]: not valid JSON: expected `,` or `]`",
+            ),
+            (
+                format!("{head}{{\"id\": \"a\"}},]}}").into_bytes(),
+                "line 2, column 32: managedDevices[1]: not valid JSON: trailing comma",
+            ),
+            (b"{\"kind\": \"intune-reach.snapshot\", }".to_vec(), "line 1, column 35: not valid JSON: trailing comma"),
+            (b"{kind: 1}".to_vec(), "line 1, column 2: not valid JSON: key must be a string"),
+            (b"{\"kind\" \"x\"}".to_vec(), "line 1, column 9: `kind`: not valid JSON: expected `:`"),
+            (b"{\"complete\": tru, \"kind\": 1}".to_vec(), "line 1, column 17: `complete`: not valid JSON: expected ident"),
+            (b"{\"version\": -, \"kind\": 1}".to_vec(), "line 1, column 14: `version`: not valid JSON: invalid number"),
+            (
+                b"{\"version\": 12a, \"kind\": 1}".to_vec(),
+                "line 1, column 14: unsupported snapshot `version` 12: this intune-reach reads version 1 only",
+            ),
+            (
+                format!("{head}{{\"id\": \"a\\q\"}}]}}").into_bytes(),
+                "line 2, column 30: managedDevices[0]: not valid JSON: invalid escape",
+            ),
+            (
+                format!("{head}{{\"id\": \"a\\u12\"}}]}}").into_bytes(),
+                "line 2, column 34: managedDevices[0]: not valid JSON: invalid escape",
+            ),
+            (
+                format!("{head}{{\"id\": \"a\", \"deviceName\": 12a}}]}}").into_bytes(),
+                "line 2, column 48: managedDevices[0]: not valid JSON: expected `,` or `}`",
+            ),
+            (
+                format!("{head}\"d\"]}}").into_bytes(),
+                "line 2, column 22: managedDevices[0]: invalid type: string \"d\", expected a managed device (a JSON object)",
+            ),
+            (
+                format!("{head}{{\"id\": \"a\"}}],\n\"groups\": [{{\"id\": \"g\", \"members\": 5}}]}}").into_bytes(),
+                "line 3, column 35: `groups`: invalid type: integer `5`, expected a sequence",
+            ),
+            (
+                format!("{head}{{\"id\": \"a\"}}],\n\"detectedApps\": [{{\"displayName\": \"P\"}}, 7]}}").into_bytes(),
+                "line 3, column 40: `detectedApps`: invalid type: integer `7`, expected struct GraphDetectedApp",
+            ),
+            (
+                b"{\"kind\": \"intune-reach.snapshot\", \"version\": 1, \"managedDevices\": [], \"groups\": {}}".to_vec(),
+                "line 1, column 80: `groups`: invalid type: map, expected a sequence",
+            ),
+            // The first problem in the file wins, even when a later one is found first.
+            (
+                format!("{head}{{\"deviceName\": \"x\"}}, {{\"id\": \"b\"").into_bytes(),
+                "line 2, column 38: managedDevices[0]: device without `id`",
+            ),
+            (
+                format!("{head}{{\"id\": \"a\"}}], \"managedDevices\": []}}").into_bytes(),
+                "line 2, column 49: the key `managedDevices` appears twice",
+            ),
+            (
+                b"\xef\xbb\xbf{\"kind\": \"intune-reach.snapshot\"\n \"version\": 1}".to_vec(),
+                "line 2, column 2: not valid JSON: expected `,` or `}`",
+            ),
+        ];
+        assert!(err(" \n\x0C ").contains("empty file"), "a form feed is whitespace enough");
+        for (bytes, expected) in &cases {
+            let expected = format!("error: snapshot.json: {expected}");
+            for chunk in [CHUNK, 4, 5, 7, 13] {
+                assert_eq!(outcome(bytes, chunk, 2), expected, "chunk {chunk}: {:?}", String::from_utf8_lossy(bytes));
+            }
+        }
+    }
+
+    #[test]
+    fn the_first_bad_device_is_named_whichever_thread_finds_it() {
+        let text = many_devices(3 * BATCH, 3 * BATCH);
+        let broken = text
+            .replace("{\"id\": \"d2500\", ", "{")
+            .replace("{\"id\": \"d3000\", ", "{")
+            .replace("\"d900\"", "\"d900\" 7");
+        for workers in [1, 2, 4] {
+            let message = outcome(broken.as_bytes(), 4096, workers);
+            assert_eq!(
+                message,
+                "error: snapshot.json: line 902, column 15: managedDevices[900]: not valid JSON: expected `,` or `}`"
+            );
+        }
+        let broken = text.replace("{\"id\": \"d2500\", ", "{").replace("\n]", "\n}");
+        for workers in [1, 2, 4] {
+            let message = outcome(broken.as_bytes(), 4096, workers);
+            assert!(message.contains("line 2502, column 84: managedDevices[2500]: device without `id`"), "{message}");
+        }
+    }
+
+    #[test]
+    fn deep_nesting_is_read_or_refused_not_a_crash() {
+        for depth in [10, 200, 5000] {
+            let deep = format!("{}{}", "[".repeat(depth), "]".repeat(depth));
+            // Values that are skipped may nest as deep as they like (the JSON parser skips them
+            // without recursion); others are refused past its recursion limit.
+            let text = format!(
+                "{{\"kind\": \"intune-reach.snapshot\", \"version\": 1, \"x\": {deep}, \"managedDevices\": [{{\"id\": \"a\", \"y\": {deep}}}]}}"
+            );
+            let message = outcome(text.as_bytes(), 64, 2);
+            assert!(!message.starts_with("error"), "{message}");
+            let text = format!("{{\"kind\": \"intune-reach.snapshot\", \"version\": {deep}, \"managedDevices\": []}}");
+            let message = outcome(text.as_bytes(), 64, 2);
+            if depth < 128 {
+                assert!(message.contains("unsupported snapshot `version`"), "{message}");
+            } else {
+                assert!(message.contains("`version`: not valid JSON: recursion limit exceeded"), "{message}");
+            }
+        }
+    }
+
+    /// Hands out a few bytes at a time, with interruptions, like a pipe.
+    struct Trickle<'a> {
+        bytes: &'a [u8],
+        calls: usize,
+        fail_at: Option<usize>,
+    }
+
+    impl Read for Trickle<'_> {
+        fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+            self.calls += 1;
+            if self.calls % 5 == 0 {
+                return Err(io::Error::new(io::ErrorKind::Interrupted, "again"));
+            }
+            if self.fail_at.is_some_and(|at| self.bytes.len() < at) {
+                return Err(io::Error::other("device went away"));
+            }
+            let n = (self.calls % 3 + 1).min(buf.len()).min(self.bytes.len());
+            buf[..n].copy_from_slice(&self.bytes[..n]);
+            self.bytes = &self.bytes[n..];
+            Ok(n)
+        }
+    }
+
+    #[test]
+    fn short_reads_and_read_errors() {
+        let expected = outcome(SMALL.as_bytes(), CHUNK, 1);
+        let trickle = Trickle { bytes: SMALL.as_bytes(), calls: 0, fail_at: None };
+        let inventory = read_snapshot(trickle, 0, Path::new("snapshot.json"), 64).unwrap();
+        assert_eq!(format!("{inventory:?}"), expected);
+        let failing = Trickle { bytes: SMALL.as_bytes(), calls: 0, fail_at: Some(SMALL.len() / 2) };
+        let e = read_snapshot(failing, 0, Path::new("snapshot.json"), 64).unwrap_err();
+        assert_eq!(e.to_string(), "snapshot.json: cannot read: device went away");
+        assert_eq!(e.exit_code(), 2);
+    }
+
+    #[test]
+    fn the_buffer_grows_for_a_large_value_and_shrinks_after() {
+        let big = format!("{{\"kind\": \"{}\", \"version\": 1, \"managedDevices\": []}}", "x".repeat(1000));
+        let mut input = Input::new(big.as_bytes(), 64);
+        input.start().unwrap();
+        assert_eq!(input.peek().unwrap(), Some(b'{'));
+        input.pos += 1;
+        let key = input.scan_value().unwrap();
+        assert_eq!(&input.buf[key.start..key.end], b"\"kind\"");
+        input.pos += 1;
+        assert_eq!(input.peek().unwrap(), Some(b'"'));
+        let value = input.scan_value().unwrap();
+        assert_eq!(value.end - value.start, 1002);
+        assert!(input.buf.len() >= 1002);
+        while input.peek().unwrap().is_some() {
+            input.pos += 1;
+        }
+        assert!(input.buf.len() <= 64, "{}", input.buf.len());
+    }
+
     proptest! {
         #[test]
         fn arbitrary_bytes_never_panic(bytes in proptest::collection::vec(any::<u8>(), 0..512)) {
@@ -802,6 +1871,27 @@ mod tests {
             let bytes = mutate(SMALL.as_bytes().to_vec(), &edits);
             if let Err(e) = parse(&bytes, Path::new("fuzz.json")) {
                 prop_assert_eq!(e.exit_code(), 2);
+            }
+        }
+
+        /// Small chunks put every byte at a chunk boundary somewhere: the result never changes.
+        #[test]
+        fn arbitrary_bytes_read_the_same_in_any_chunks(bytes in proptest::collection::vec(any::<u8>(), 0..128), chunk in 1usize..24) {
+            prop_assert_eq!(outcome(&bytes, chunk, 2), outcome(&bytes, CHUNK, 1));
+        }
+
+        #[test]
+        fn mutated_snapshots_read_the_same_in_any_chunks(
+            edits in proptest::collection::vec((any::<usize>(), proptest::sample::select(b"{}[],:\" \n\\tfn0-1eE.x\x01\xff\xc3u".to_vec()), any::<u8>()), 0..4),
+            chunk in 1usize..80,
+        ) {
+            let bytes = mutate(SMALL.as_bytes().to_vec(), &edits);
+            let expected = outcome(&bytes, CHUNK, 1);
+            prop_assert_eq!(outcome(&bytes, chunk, 2), expected.clone());
+            // What is accepted is JSON.
+            if !expected.starts_with("error") {
+                let text = bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(&bytes);
+                prop_assert!(serde_json::from_slice::<IgnoredAny>(text).is_ok());
             }
         }
     }

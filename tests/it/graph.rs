@@ -65,7 +65,7 @@ impl Sim {
     }
 
     /// The device ids and app evidence of a complete read.
-    fn truth(&self) -> (BTreeSet<String>, BTreeSet<(String, String, Vec<String>)>) {
+    fn truth(&self) -> (BTreeSet<String>, AppEvidence) {
         let snapshot = self.tenant.to_snapshot(AS_OF.to_owned(), "truth");
         (device_ids(&snapshot), apps(&snapshot))
     }
@@ -112,7 +112,10 @@ fn device_ids(snapshot: &Snapshot) -> BTreeSet<String> {
     set
 }
 
-fn apps(snapshot: &Snapshot) -> BTreeSet<(String, String, Vec<String>)> {
+/// Each detected app as (name, version, the ids of its devices).
+type AppEvidence = BTreeSet<(String, String, Vec<String>)>;
+
+fn apps(snapshot: &Snapshot) -> AppEvidence {
     snapshot
         .detected_apps
         .iter()
