@@ -298,3 +298,38 @@ fn every_rule_outcome_occurs_in_the_demo() {
         assert!(summary["users"][verdict].as_u64().unwrap() > 0, "no {verdict} user");
     }
 }
+
+#[test]
+fn intune_exports_audit_and_members_scope_the_users() {
+    let devices = fixture("export-devices-labels.csv");
+    let apps = fixture("export-apps.csv");
+    let members = fixture("export-members.csv");
+    let run = audit(&[
+        "--intune-export",
+        devices.to_str().unwrap(),
+        "--apps-export",
+        apps.to_str().unwrap(),
+        "--members-export",
+        members.to_str().unwrap(),
+    ]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    let summary = run.summary();
+    assert_eq!(summary["source"]["kind"], "intune-export");
+    assert_eq!(summary["scope"]["members_export"], true);
+    let users = run.rows("users.csv");
+    assert!(!users.is_empty());
+    let devices_rows = run.rows("devices.csv");
+    // Every audited device belongs to a member of the export.
+    for row in &devices_rows {
+        assert!(users.iter().any(|u| u["recipient"] == row["recipient"]), "{row:?}");
+    }
+
+    let (_dir, bad) = temp_file("devices.csv", b"Device ID,Device name\nd1,Phone\n");
+    let run = audit(&["--intune-export", bad.to_str().unwrap()]);
+    assert_eq!(run.code, 2);
+    assert!(run.stderr.contains("devices.csv") && run.stderr.contains("OS"), "{}", run.stderr);
+    let (_dir, ragged) = temp_file("devices.csv", b"Device ID,OS\nd1,iOS\nd2,iOS,extra\n");
+    let run = audit(&["--intune-export", ragged.to_str().unwrap()]);
+    assert_eq!(run.code, 2);
+    assert!(run.stderr.contains("line 3"), "{}", run.stderr);
+}
