@@ -929,6 +929,7 @@ fn read_members<R: Read>(input: R, path: &Path, source: &mut SourceInfo) -> Resu
 mod tests {
     use super::*;
     use crate::inventory::{AndroidMode, Platform};
+    use crate::source::test_support::mutate;
     use proptest::prelude::*;
 
     const FIXTURES: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures");
@@ -1300,25 +1301,6 @@ mod tests {
         assert!(message.contains("or a user id column"), "{message}");
         let message = members_from(b"version:v1.0\nUPN,Display name\na@x,A\nb@x\n").unwrap_err().to_string();
         assert_eq!(message, "members.csv: line 4: found 1 fields, expected 2 (as many as the header row has)");
-    }
-
-    fn mutate(mut bytes: Vec<u8>, edits: &[(usize, u8, u8)]) -> Vec<u8> {
-        for &(at, byte, op) in edits {
-            if bytes.is_empty() {
-                bytes.push(byte);
-                continue;
-            }
-            let at = at % bytes.len();
-            match op % 4 {
-                0 => bytes[at] = byte,
-                1 => bytes.insert(at, byte),
-                2 => {
-                    bytes.remove(at);
-                }
-                _ => bytes.truncate(at),
-            }
-        }
-        bytes
     }
 
     fn check(result: Result<impl Sized, Error>) -> Result<(), TestCaseError> {

@@ -1344,6 +1344,7 @@ impl<'de> Visitor<'de> for DeviceVisitor {
 mod tests {
     use super::*;
     use crate::inventory::{AndroidMode, Platform};
+    use crate::source::test_support::mutate;
     use proptest::prelude::*;
     use std::io::Write;
 
@@ -1585,25 +1586,6 @@ mod tests {
         let e = load(empty.path()).unwrap_err();
         assert!(e.to_string().contains("empty file"), "{e}");
         assert_eq!(e.exit_code(), 2);
-    }
-
-    fn mutate(mut bytes: Vec<u8>, edits: &[(usize, u8, u8)]) -> Vec<u8> {
-        for &(at, byte, op) in edits {
-            if bytes.is_empty() {
-                bytes.push(byte);
-                continue;
-            }
-            let at = at % bytes.len();
-            match op % 4 {
-                0 => bytes[at] = byte,
-                1 => bytes.insert(at, byte),
-                2 => {
-                    bytes.remove(at);
-                }
-                _ => bytes.truncate(at),
-            }
-        }
-        bytes
     }
 
     /// What reading `bytes` `chunk` bytes at a time with `workers` parsing threads gives: the

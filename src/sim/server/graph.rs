@@ -34,24 +34,9 @@ pub(super) const BATCH_MAX: usize = 20;
 /// Distinct `operatingSystem` filters whose device lists are kept; more are computed per request.
 const OS_CACHE_MAX: usize = 64;
 
-/// The `managedDevice` properties the simulator knows, in `GraphDevice` order (`id` first).
-pub(super) const DEVICE_FIELDS: [&str; 15] = [
-    "id",
-    "deviceName",
-    "userId",
-    "userPrincipalName",
-    "userDisplayName",
-    "enrolledByUserPrincipalName",
-    "operatingSystem",
-    "osVersion",
-    "deviceType",
-    "deviceEnrollmentType",
-    "managementAgent",
-    "managementState",
-    "managedDeviceOwnerType",
-    "ownerType",
-    "lastSyncDateTime",
-];
+/// The `managedDevice` properties the simulator knows: the client's `$select` list, in `GraphDevice`
+/// order (`id` first).
+pub(super) const DEVICE_FIELDS: &[&str] = crate::inventory::graph_shape::DEVICE_SELECT;
 
 /// Property `field` (an index into [`DEVICE_FIELDS`]) of a device.
 fn device_field<'a>(d: &'a GraphDevice<'static>, field: usize) -> Option<&'a str> {
