@@ -236,7 +236,11 @@ fn audit(args: &AuditArgs) -> Result<i32, Error> {
         }
         OutputFormat::Table => Ok(()),
     };
-    printed.map_err(|source| Error::Output { path: "standard output".into(), source })?;
+    match printed {
+        // The reader went away (`| head`): the reports are written, nothing is lost.
+        Err(error) if error.kind() == std::io::ErrorKind::BrokenPipe => {}
+        result => result.map_err(|source| Error::Output { path: "standard output".into(), source })?,
+    }
 
     let ready_percent = audit.ready_percent();
     // The process ends right after this: freeing a million devices one by one would only add time.
@@ -350,16 +354,24 @@ fn sim_serve(args: &ServeArgs) -> Result<i32, Error> {
     let now = args.tenant.as_of.unwrap_or_else(Utc::now);
     let tenant = std::sync::Arc::new(sim::generator::generate(args.tenant.devices, args.tenant.seed, now));
     let (client_id, client_secret) = (options.client_id.clone(), options.client_secret.clone());
+    let groups: Vec<String> =
+        tenant.groups.iter().map(|g| format!("  --group {}  ({})", g.id, g.display_name)).collect();
     runtime()?.block_on(async move {
         let server = sim::server::start(tenant, options, args.port).await?;
         // What a client needs, in the form of the environment it reads (the secret is the simulator's own).
-        println!("simulated Graph listening on {}", server.url);
-        println!("  --graph-url {0} --login-url {0}", server.url);
-        println!("  AZURE_TENANT_ID={}", server.tenant_id);
-        println!("  AZURE_CLIENT_ID={client_id}");
-        println!("  AZURE_CLIENT_SECRET={client_secret}");
-        println!("stops after {} s (--max-seconds) or on Ctrl-C", args.faults.max_seconds);
-        let _ = std::io::stdout().flush();
+        let banner = format!(
+            "simulated Graph listening on {url}\n  --graph-url {url} --login-url {url}\n  AZURE_TENANT_ID={tenant}\n  \
+AZURE_CLIENT_ID={client_id}\n  AZURE_CLIENT_SECRET={client_secret}\ngroups (for --group):\n{groups}\n\
+stops after {seconds} s (--max-seconds) or on Ctrl-C",
+            url = server.url,
+            tenant = server.tenant_id,
+            groups = groups.join("\n"),
+            seconds = args.faults.max_seconds,
+        );
+        // A closed standard output (`| head`) must not stop the server.
+        let mut stdout = std::io::stdout().lock();
+        let _ = writeln!(stdout, "{banner}").and_then(|()| stdout.flush());
+        drop(stdout);
         tokio::select! {
             () = server.wait() => {}
             _ = tokio::signal::ctrl_c() => {}
