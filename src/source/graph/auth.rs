@@ -195,6 +195,7 @@ async fn request_token(credentials: &ClientCredentials, transport: &Transport) -
         body: Body::Form(&form),
         weight: 0,
         on_throttle: OnThrottle::Retry,
+        phase: None,
     };
     let reply = transport.send_boxed(call).await.map_err(|f| Failure::SignIn(format!("{}: {f}", context())))?;
     let parsed: Option<TokenReply> = serde_json::from_slice(&reply.body).ok();

@@ -39,9 +39,6 @@ pub(crate) struct Stats {
 }
 
 impl Stats {
-    pub fn requests(&self) -> u64 {
-        self.requests.load(Ordering::Relaxed)
-    }
     pub fn successes(&self) -> u64 {
         self.successes.load(Ordering::Relaxed)
     }
@@ -78,6 +75,8 @@ pub(crate) struct Call<'a> {
     /// Requests it counts for against the rate limit; 0 for requests outside Graph (sign-in).
     pub weight: usize,
     pub on_throttle: OnThrottle,
+    /// The counter of the phase the request belongs to (phases can run at the same time).
+    pub phase: Option<&'a AtomicU64>,
 }
 
 /// A successful (2xx) answer.
@@ -434,6 +433,9 @@ impl Transport {
         sent_at: Instant,
     ) -> Result<Reply, Attempted> {
         Stats::add(&self.stats.requests, 1);
+        if let Some(phase) = call.phase {
+            Stats::add(phase, 1);
+        }
         let mut request =
             self.http.request(call.method.clone(), call.url).header("client-request-id", client_request_id);
         if let Some(token) = token {
@@ -498,6 +500,8 @@ fn transport_error(error: reqwest::Error) -> Attempted {
 #[derive(Debug, Clone)]
 pub(crate) struct GraphClient {
     inner: Arc<Inner>,
+    /// Requests sent through this handle are also counted here (see [`GraphClient::for_phase`]).
+    phase: Option<Arc<AtomicU64>>,
 }
 
 #[derive(Debug)]
@@ -511,7 +515,14 @@ struct Inner {
 impl GraphClient {
     pub fn new(graph: String, auth: Auth, transport: Transport) -> Self {
         let graph_origin = url::Url::parse(&graph).ok().map(|u| u.origin());
-        GraphClient { inner: Arc::new(Inner { transport, auth, graph, graph_origin }) }
+        GraphClient { inner: Arc::new(Inner { transport, auth, graph, graph_origin }), phase: None }
+    }
+
+    /// A handle on the same client whose requests (retries included) are also counted in the returned
+    /// counter, so phases that run at the same time each know their own requests.
+    pub fn for_phase(&self) -> (GraphClient, Arc<AtomicU64>) {
+        let counter = Arc::new(AtomicU64::new(0));
+        (GraphClient { inner: self.inner.clone(), phase: Some(counter.clone()) }, counter)
     }
 
     /// The Graph base URL (no `/beta`).
@@ -580,7 +591,8 @@ impl GraphClient {
         on_throttle: OnThrottle,
     ) -> Result<Reply, Failure> {
         let Inner { transport, auth, .. } = &*self.inner;
-        transport.send(Call { method, url, auth: Some(auth), body, weight, on_throttle }).await
+        let phase = self.phase.as_deref();
+        transport.send(Call { method, url, auth: Some(auth), body, weight, on_throttle, phase }).await
     }
 }
 

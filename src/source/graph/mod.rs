@@ -1,10 +1,11 @@
 //! The live Microsoft Graph client: reads a tenant's managed devices, the app evidence the rules need,
 //! and the transitive user members of the target groups, into a [`Snapshot`].
 //!
-//! The read runs in three phases, one after the other, each reading in parallel: devices (module
-//! `devices`: platform shards, then a count check against `managedDeviceOverview`), apps (module `apps`
-//! through the tenant's detected apps, or `batch` per device), and groups (module `groups`, only when
-//! groups are asked for). Every request goes through one transport (`http`) with one retry policy
+//! The read runs in three phases, each reading in parallel: devices (module `devices`: platform shards,
+//! checked against `managedDeviceOverview`), apps (module `apps` through the tenant's detected apps, or
+//! `batch` per device), and groups (module `groups`, only when groups are asked for). The phases that do
+//! not depend on each other (devices, detected apps, groups) run at the same time; per-device app reads
+//! wait for the device list. Each phase counts its own requests (`GraphClient::for_phase`). Every request goes through one transport (`http`) with one retry policy
 //! (`retry`), one client-side rate limit (`ratelimit`) and one bound on requests in flight
 //! (`max_concurrency`); the token (`auth`) is shared and renewed by one task at a time. Collections are
 //! read whole by `paging`; `progress` draws the bars; `options` holds the public options.
@@ -100,41 +101,73 @@ async fn fetch_with(options: &GraphOptions, policy: RetryPolicy) -> Result<Fetch
     let captured_at = chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Secs, true);
     client.sign_in().await?;
 
-    let progress = Progress::new(options.progress);
+    let progress = &Progress::new(options.progress);
     let mut telemetry = Telemetry::default();
 
-    let phase = Phase::start(&client, "devices");
-    let bar = progress.phase("devices", None);
-    let devices = devices::read_devices(&client, &bar).await?;
-    bar.finish();
-    telemetry.phases.push(phase.stop(&client));
-
-    let phase = Phase::start(&client, "apps");
-    let detected_apps = match options.apps_via {
-        AppsVia::DetectedApps => {
-            let bar = progress.phase("apps", None);
-            let apps = apps::read_detected_apps(&client, &options.catalog, &bar).await?;
-            bar.finish();
-            apps
-        }
-        AppsVia::PerDevice => {
-            let ids: Vec<String> = devices.devices.iter().filter_map(|d| d.id.as_deref().map(str::to_owned)).collect();
-            let bar = progress.phase("apps", Some(ids.len() as u64));
-            let apps = batch::read_per_device(&client, &ids, &options.catalog, options.max_concurrency, &bar).await?;
-            bar.finish();
-            apps
+    // Devices, the tenant's detected apps and the groups do not depend on each other: they are read at
+    // the same time. Per-device app reads need the device list, so they come after it.
+    let read_devices = timed(&client, "devices", |client| async move {
+        let bar = progress.phase("devices", None);
+        let devices = devices::read_devices(&client, &bar).await;
+        bar.finish();
+        devices
+    });
+    let read_tenant_apps = async {
+        match options.apps_via {
+            AppsVia::DetectedApps => Some(
+                timed(&client, "apps", |client| async move {
+                    let bar = progress.phase("apps", None);
+                    let apps = apps::read_detected_apps(&client, &options.catalog, &bar).await;
+                    bar.finish();
+                    apps
+                })
+                .await,
+            ),
+            AppsVia::PerDevice => None,
         }
     };
-    telemetry.phases.push(phase.stop(&client));
-
-    let mut groups = Vec::new();
-    if !options.groups.is_empty() {
-        let phase = Phase::start(&client, "groups");
-        let bar = progress.phase("groups", Some(options.groups.len() as u64));
-        groups = groups::read_groups(&client, &options.groups, &bar).await?;
-        bar.finish();
-        telemetry.phases.push(phase.stop(&client));
-    }
+    let read_groups = async {
+        if options.groups.is_empty() {
+            return None;
+        }
+        Some(
+            timed(&client, "groups", |client| async move {
+                let bar = progress.phase("groups", Some(options.groups.len() as u64));
+                let groups = groups::read_groups(&client, &options.groups, &bar).await;
+                bar.finish();
+                groups
+            })
+            .await,
+        )
+    };
+    let ((devices, devices_phase), tenant_apps, groups) = tokio::join!(read_devices, read_tenant_apps, read_groups);
+    let devices = devices?;
+    telemetry.phases.push(devices_phase);
+    let detected_apps = match tenant_apps {
+        Some((apps, phase)) => {
+            telemetry.phases.push(phase);
+            apps?
+        }
+        None => {
+            let ids: Vec<String> = devices.devices.iter().filter_map(|d| d.id.as_deref().map(str::to_owned)).collect();
+            let (apps, phase) = timed(&client, "apps", |client| async move {
+                let bar = progress.phase("apps", Some(ids.len() as u64));
+                let apps = batch::read_per_device(&client, &ids, &options.catalog, options.max_concurrency, &bar).await;
+                bar.finish();
+                apps
+            })
+            .await;
+            telemetry.phases.push(phase);
+            apps?
+        }
+    };
+    let groups = match groups {
+        Some((groups, phase)) => {
+            telemetry.phases.push(phase);
+            groups?
+        }
+        None => Vec::new(),
+    };
 
     let mut snapshot = Snapshot::new(
         captured_at,
@@ -159,25 +192,21 @@ async fn fetch_with(options: &GraphOptions, policy: RetryPolicy) -> Result<Fetch
     Ok(Fetched { snapshot, telemetry })
 }
 
-/// Times a phase and counts its requests.
-struct Phase {
-    name: &'static str,
-    started: Instant,
-    requests: u64,
-}
-
-impl Phase {
-    fn start(client: &GraphClient, name: &'static str) -> Self {
-        Phase { name, started: Instant::now(), requests: client.stats().requests() }
-    }
-
-    fn stop(self, client: &GraphClient) -> PhaseTelemetry {
-        PhaseTelemetry {
-            name: self.name.to_owned(),
-            seconds: self.started.elapsed().as_secs_f64(),
-            requests: client.stats().requests() - self.requests,
-        }
-    }
+/// Runs one phase on its own handle of the client, and times it and counts its requests.
+async fn timed<T, F, Fut>(client: &GraphClient, name: &str, phase: F) -> (T, PhaseTelemetry)
+where
+    F: FnOnce(GraphClient) -> Fut,
+    Fut: std::future::Future<Output = T>,
+{
+    let (client, requests) = client.for_phase();
+    let started = Instant::now();
+    let value = phase(client).await;
+    let telemetry = PhaseTelemetry {
+        name: name.to_owned(),
+        seconds: started.elapsed().as_secs_f64(),
+        requests: requests.load(std::sync::atomic::Ordering::Relaxed),
+    };
+    (value, telemetry)
 }
 
 #[cfg(test)]
