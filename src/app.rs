@@ -20,9 +20,6 @@ use crate::settings::Settings;
 use crate::sim;
 use crate::source::{self, graph};
 
-/// At most this many target groups, like a notification's targets.
-pub const MAX_GROUPS: usize = 25;
-
 /// Logs on standard error: `-v` info, `-vv` debug (RUST_LOG, when set, wins).
 fn init_logging(verbose: u8) {
     let default = match verbose {
@@ -71,10 +68,11 @@ fn settings(
 }
 
 fn check_groups(groups: &[String]) -> Result<(), Error> {
-    if groups.len() > MAX_GROUPS {
+    if groups.len() > graph::MAX_GROUPS {
         return Err(Error::Usage(format!(
-            "--group given {} times: a notification targets at most {MAX_GROUPS} groups",
-            groups.len()
+            "--group given {} times: a notification targets at most {} groups",
+            groups.len(),
+            graph::MAX_GROUPS
         )));
     }
     Ok(())
