@@ -192,6 +192,7 @@ pub fn run(inventory: &Inventory, settings: &Settings, groups: &[String]) -> Res
         }
     }
 
+    let scoped = scope.is_some();
     let owners: Vec<Option<usize>>;
     let keys = match (scope, device_owner) {
         (Some(scope), Some(device_owner)) => {
@@ -221,7 +222,6 @@ pub fn run(inventory: &Inventory, settings: &Settings, groups: &[String]) -> Res
             first_devices.par_iter().map(|&d| UserKey::of(&inventory.devices[d])).collect()
         }
     };
-    let scoped = !groups.is_empty() || inventory.scoped_members.is_some();
     tracing::debug!(seconds = clock.elapsed().as_secs_f64(), "users found");
     let users = roll_up(inventory, settings, &devices, keys, &owners, scoped);
     tracing::debug!(seconds = clock.elapsed().as_secs_f64(), "users rolled up");
