@@ -15,8 +15,8 @@ use crate::cli::{
 use crate::error::{exit, Error};
 use crate::inventory::{Inventory, SourceInfo};
 use crate::report::{self, CsvOptions, Report};
+use crate::rules::Settings;
 use crate::rules::REGISTRY;
-use crate::settings::Settings;
 use crate::sim;
 use crate::source::{self, graph};
 
@@ -56,7 +56,7 @@ fn settings(
 ) -> Result<Settings, Error> {
     let mut settings = Settings::new(as_of.unwrap_or_else(Utc::now));
     if let Some(config) = config {
-        settings.apply_config_file(config)?;
+        crate::config::apply_file(&mut settings, config)?;
     }
     if let Some(days) = stale_days {
         settings.stale_days = days;
@@ -135,7 +135,7 @@ fn graph_inventory(fetched: graph::Fetched, kind: &str, description: String) -> 
         telemetry: serde_json::to_value(&fetched.telemetry).ok(),
         ..Default::default()
     };
-    Inventory::from_snapshot(&fetched.snapshot, source).map_err(Error::Source)
+    fetched.snapshot.to_inventory(source).map_err(Error::Source)
 }
 
 /// The Graph client's options from the connection flags and the environment.

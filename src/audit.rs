@@ -9,8 +9,8 @@ use serde::Serialize;
 
 use crate::error::Error;
 use crate::inventory::{Device, Inventory, Member, Text};
+use crate::rules::Settings;
 use crate::rules::{evaluate_all, Level, RuleId, Status};
-use crate::settings::Settings;
 
 /// How reachable a device or a user is.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]

@@ -1,6 +1,6 @@
-//! Builds an [`Inventory`] from Graph-shaped objects, one device at a time.
+//! Builds an [`Inventory`] from device records, one device at a time.
 //!
-//! Every source that speaks Graph's shapes (snapshot files, the Graph client, the simulator) goes
+//! Every source (snapshot files, the Graph client, the admin center's exports, the simulator) goes
 //! through [`InventoryBuilder`], so duplicate ids, app evidence and classification are handled once.
 
 use std::hash::BuildHasher;
@@ -12,8 +12,8 @@ use rustc_hash::{FxBuildHasher, FxHashSet};
 use chrono::{DateTime, Datelike, Utc};
 
 use super::classify;
-use super::graph_shape::{GraphDetectedApp, GraphDevice, GraphGroup, Snapshot};
-use super::{AppEvidence, Device, Group, Inventory, Member, Platform, SourceInfo, Text};
+use super::record::DeviceRecord;
+use super::{AppEvidence, Device, Group, Inventory, Platform, SourceInfo, Text};
 
 /// Hands out one shared copy of each distinct value.
 #[derive(Debug, Default)]
@@ -45,6 +45,37 @@ pub fn parse_sync_time(raw: Option<&str>) -> Option<DateTime<Utc>> {
         })
         .ok()?;
     (time.year() > 1).then_some(time)
+}
+
+/// Classifies a device record (PREREQUISITES.md "Normalising a device"). Err names what is wrong.
+/// Repeated values are interned in `interner`.
+pub fn normalise(raw: &DeviceRecord<'_>, interner: &mut Interner) -> Result<Device, String> {
+    let id = raw.id.map(str::trim).filter(|id| !id.is_empty());
+    let Some(id) = id else { return Err("device without `id`".to_owned()) };
+    let platform = classify::platform(raw.operating_system);
+    let android_mode = (platform == Platform::Android)
+        .then(|| classify::android_mode(raw.device_enrollment_type, raw.device_type, raw.management_agent));
+    let ownership = classify::ownership(raw.managed_device_owner_type, raw.owner_type);
+    let inventory_complete = classify::inventory_complete(platform, android_mode, ownership);
+    Ok(Device {
+        id: id.to_owned(),
+        name: raw.device_name.unwrap_or("").to_owned(),
+        recipient: classify::recipient(raw.enrolled_by_user_principal_name, raw.user_principal_name, raw.user_id)
+            .map(|recipient| interner.get(&recipient)),
+        user_id: classify::user_id(raw.user_id).map(str::to_owned),
+        user_display_name: raw.user_display_name.filter(|v| !v.trim().is_empty()).map(str::to_owned),
+        platform,
+        operating_system: interner.get(raw.operating_system.unwrap_or("").trim()),
+        android_mode,
+        os_version: interner.get(raw.os_version.unwrap_or("").trim()),
+        ownership: interner.get(ownership),
+        management_agent: interner.opt(raw.management_agent),
+        management_state: interner.opt(raw.management_state),
+        enrollment_type: interner.opt(raw.device_enrollment_type),
+        last_sync: parse_sync_time(raw.last_sync_date_time),
+        inventory_complete,
+        apps: Vec::new(),
+    })
 }
 
 /// Collects devices (dropping repeated ids), app evidence and groups into an [`Inventory`].
@@ -97,49 +128,11 @@ impl InventoryBuilder {
         true
     }
 
-    /// Normalises a Graph `managedDevice`. Err names what is wrong (the caller adds where).
-    pub fn push_graph_device(&mut self, raw: &GraphDevice<'_>) -> Result<bool, String> {
-        let device = self.normalise(raw)?;
+    /// Normalises a device record and adds it. Err names what is wrong (the caller adds where);
+    /// Ok(false) when the id was seen before.
+    pub fn push_record(&mut self, record: &DeviceRecord<'_>) -> Result<bool, String> {
+        let device = normalise(record, &mut self.interner)?;
         Ok(self.push(device))
-    }
-
-    pub fn normalise(&mut self, raw: &GraphDevice<'_>) -> Result<Device, String> {
-        let id = raw.id.as_deref().map(str::trim).filter(|id| !id.is_empty());
-        let Some(id) = id else { return Err("device without `id`".to_owned()) };
-        let platform = classify::platform(raw.operating_system.as_deref());
-        let android_mode = (platform == Platform::Android).then(|| {
-            classify::android_mode(
-                raw.device_enrollment_type.as_deref(),
-                raw.device_type.as_deref(),
-                raw.management_agent.as_deref(),
-            )
-        });
-        let ownership = classify::ownership(raw.managed_device_owner_type.as_deref(), raw.owner_type.as_deref());
-        let inventory_complete = classify::inventory_complete(platform, android_mode, ownership);
-        let interner = &mut self.interner;
-        Ok(Device {
-            id: id.to_owned(),
-            name: raw.device_name.as_deref().unwrap_or("").to_owned(),
-            recipient: classify::recipient(
-                raw.enrolled_by_user_principal_name.as_deref(),
-                raw.user_principal_name.as_deref(),
-                raw.user_id.as_deref(),
-            )
-            .map(|recipient| interner.get(&recipient)),
-            user_id: classify::user_id(raw.user_id.as_deref()).map(str::to_owned),
-            user_display_name: raw.user_display_name.as_deref().filter(|v| !v.trim().is_empty()).map(str::to_owned),
-            platform,
-            operating_system: interner.get(raw.operating_system.as_deref().unwrap_or("").trim()),
-            android_mode,
-            os_version: interner.get(raw.os_version.as_deref().unwrap_or("").trim()),
-            ownership: interner.get(ownership),
-            management_agent: interner.opt(raw.management_agent.as_deref()),
-            management_state: interner.opt(raw.management_state.as_deref()),
-            enrollment_type: interner.opt(raw.device_enrollment_type.as_deref()),
-            last_sync: parse_sync_time(raw.last_sync_date_time.as_deref()),
-            inventory_complete,
-            apps: Vec::new(),
-        })
     }
 
     /// Adds app evidence to a device by id. Returns false (and counts it) when no such device was read.
@@ -159,38 +152,22 @@ impl InventoryBuilder {
         }
     }
 
-    /// Adds a detected app with its device list as evidence on each of those devices.
-    pub fn attach_detected_app(&mut self, app: &GraphDetectedApp) {
-        let evidence = AppEvidence {
-            name: self.interner.get(app.display_name.as_deref().unwrap_or("").trim()),
-            id: None,
-            version: self.interner.opt(app.version.as_deref()),
-        };
-        for device in &app.managed_devices {
-            if let Some(id) = device.id.as_deref() {
-                self.attach_app(id, evidence.clone());
-            }
+    /// Adds one app (a name and a version, no package id) as evidence on each of the devices named.
+    pub fn attach_app_to<'i>(
+        &mut self,
+        name: &str,
+        version: Option<&str>,
+        device_ids: impl IntoIterator<Item = &'i str>,
+    ) {
+        let evidence =
+            AppEvidence { name: self.interner.get(name.trim()), id: None, version: self.interner.opt(version) };
+        for id in device_ids {
+            self.attach_app(id, evidence.clone());
         }
     }
 
-    pub fn add_group(&mut self, group: &GraphGroup) {
-        let own = |v: &Option<std::borrow::Cow<'static, str>>| {
-            v.as_deref().map(str::trim).filter(|v| !v.is_empty()).map(str::to_owned)
-        };
-        self.groups.push(Group {
-            id: own(&group.id).unwrap_or_default(),
-            display_name: own(&group.display_name),
-            members: group
-                .members
-                .iter()
-                .filter(|m| m.odata_type.as_deref().is_none_or(|t| t == "#microsoft.graph.user"))
-                .map(|m| Member {
-                    id: own(&m.id),
-                    user_principal_name: own(&m.user_principal_name),
-                    display_name: own(&m.display_name),
-                })
-                .collect(),
-        });
+    pub fn add_group(&mut self, group: Group) {
+        self.groups.push(group);
     }
 
     /// Makes room for `additional` more devices, so a large source does not regrow the lists.
@@ -232,32 +209,12 @@ impl InventoryBuilder {
     }
 }
 
-impl Inventory {
-    /// An inventory from an owned snapshot (the Graph client and the simulator produce these).
-    pub fn from_snapshot(snapshot: &Snapshot, mut source: SourceInfo) -> Result<Inventory, String> {
-        let mut builder = InventoryBuilder::new();
-        for (i, device) in snapshot.managed_devices.iter().enumerate() {
-            builder.push_graph_device(device).map_err(|e| format!("managedDevices[{i}]: {e}"))?;
-        }
-        for app in &snapshot.detected_apps {
-            builder.attach_detected_app(app);
-        }
-        for group in &snapshot.groups {
-            builder.add_group(group);
-        }
-        source.complete = snapshot.complete && source.complete;
-        source.gaps.extend(snapshot.gaps.iter().cloned());
-        Ok(builder.finish(source))
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-    use std::borrow::Cow;
 
-    fn raw(id: &str) -> GraphDevice<'static> {
-        GraphDevice { id: Some(Cow::Owned(id.to_owned())), ..Default::default() }
+    fn raw(id: &str) -> DeviceRecord<'_> {
+        DeviceRecord { id: Some(id), ..Default::default() }
     }
 
     #[test]
@@ -273,9 +230,9 @@ mod tests {
     #[test]
     fn duplicate_ids_are_kept_once_and_reported() {
         let mut b = InventoryBuilder::new();
-        assert!(b.push_graph_device(&raw("a")).unwrap());
-        assert!(!b.push_graph_device(&raw("a")).unwrap());
-        assert!(b.push_graph_device(&raw("b")).unwrap());
+        assert!(b.push_record(&raw("a")).unwrap());
+        assert!(!b.push_record(&raw("a")).unwrap());
+        assert!(b.push_record(&raw("b")).unwrap());
         let inv = b.finish(SourceInfo::default());
         assert_eq!(inv.devices.len(), 2);
         assert_eq!(inv.duplicate_ids, vec!["a".to_owned()]);
@@ -285,24 +242,15 @@ mod tests {
     #[test]
     fn device_without_id_is_an_error() {
         let mut b = InventoryBuilder::new();
-        assert!(b.push_graph_device(&GraphDevice::default()).is_err());
-        assert!(b.push_graph_device(&raw("  ")).is_err());
+        assert!(b.push_record(&DeviceRecord::default()).is_err());
+        assert!(b.push_record(&raw("  ")).is_err());
     }
 
     #[test]
     fn app_evidence_lands_on_its_device() {
         let mut b = InventoryBuilder::new();
-        b.push_graph_device(&raw("d1")).unwrap();
-        let app = GraphDetectedApp {
-            display_name: Some("Company Portal".into()),
-            version: Some("5.0.6".into()),
-            managed_devices: vec![
-                super::super::graph_shape::DeviceRef { id: Some("d1".into()) },
-                super::super::graph_shape::DeviceRef { id: Some("missing".into()) },
-            ],
-            ..Default::default()
-        };
-        b.attach_detected_app(&app);
+        b.push_record(&raw("d1")).unwrap();
+        b.attach_app_to("Company Portal", Some("5.0.6"), ["d1", "missing"]);
         let inv = b.finish(SourceInfo::default());
         assert_eq!(&*inv.devices[0].apps[0].name, "Company Portal");
         assert_eq!(inv.devices[0].apps[0].version.as_deref(), Some("5.0.6"));

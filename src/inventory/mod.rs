@@ -3,9 +3,10 @@
 //! Classification (platform, Android mode, recipient, inventory completeness) happens once, in
 //! [`classify`], so every source and every Graph strategy decides it the same way.
 
+pub mod apps;
 pub mod build;
 pub mod classify;
-pub mod graph_shape;
+pub mod record;
 
 use std::sync::Arc;
 
@@ -16,7 +17,9 @@ use serde::Serialize;
 /// a million devices hold a few hundred distinct values, interned once by [`build::Interner`].
 pub type Text = Arc<str>;
 
+pub use apps::{AppCatalog, AppKind};
 pub use classify::{AndroidMode, Platform};
+pub use record::DeviceRecord;
 
 /// One managed device, normalised.
 #[derive(Debug, Clone, Default, PartialEq)]

@@ -6,8 +6,8 @@ use serde::{Serialize, Serializer};
 
 use super::Report;
 use crate::audit::{percent, Audit, Verdict};
+use crate::rules::Settings;
 use crate::rules::{RuleId, Status};
-use crate::settings::Settings;
 
 /// The caveat that is true of every audit: Graph cannot tell whether notifications are allowed.
 pub const PUSH_PERMISSION_CAVEAT: &str = "Push permission for Company Portal (or the Intune app) is not observable \

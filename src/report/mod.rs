@@ -12,7 +12,7 @@ use std::path::{Path, PathBuf};
 use crate::audit::Audit;
 use crate::error::Error;
 use crate::inventory::Inventory;
-use crate::settings::Settings;
+use crate::rules::Settings;
 
 /// Everything a renderer reads.
 #[derive(Clone, Copy)]

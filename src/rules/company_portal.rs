@@ -6,9 +6,10 @@
 //! lists every app (`inventory_complete`), so a missing app is a fail only there (PREREQUISITES.md,
 //! rules table and the app-inventory fact). Matching names and ids come from the settings' catalog.
 
+use super::Settings;
 use super::{Level, Outcome, Rule, RuleId};
+use crate::inventory::AppKind;
 use crate::inventory::{Device, Platform};
-use crate::settings::{AppKind, Settings};
 
 pub const RULE: Rule = Rule {
     id: RuleId::CompanyPortal,

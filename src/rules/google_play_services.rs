@@ -5,9 +5,9 @@
 //! AOSP devices have none. Presence in app inventory is proof; absence is proof only where the
 //! inventory lists every app (PREREQUISITES.md, rules table and the app-inventory fact).
 
+use super::Settings;
 use super::{Level, Outcome, Rule, RuleId};
 use crate::inventory::{AndroidMode, Device, Platform};
-use crate::settings::Settings;
 
 pub const RULE: Rule = Rule {
     id: RuleId::GooglePlayServices,

@@ -5,9 +5,9 @@
 //! never reached. The recipient itself is decided once, in the inventory (PREREQUISITES.md,
 //! "Normalising a device" and the rules table).
 
+use super::Settings;
 use super::{Level, Outcome, Rule, RuleId};
 use crate::inventory::Device;
-use crate::settings::Settings;
 
 pub const RULE: Rule = Rule {
     id: RuleId::HasRecipient,

@@ -8,9 +8,9 @@
 
 use std::borrow::Cow;
 
+use super::Settings;
 use super::{Level, Outcome, Rule, RuleId, Status};
 use crate::inventory::Device;
-use crate::settings::Settings;
 
 pub const RULE: Rule = Rule {
     id: RuleId::MdmEnrolled,

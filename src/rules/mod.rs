@@ -11,6 +11,7 @@ mod mdm_enrolled;
 mod portal_version;
 mod push_permission;
 mod recent_check_in;
+pub mod settings;
 mod supported_platform;
 
 use std::borrow::Cow;
@@ -20,7 +21,7 @@ use std::str::FromStr;
 use serde::{Deserialize, Serialize};
 
 use crate::inventory::Device;
-use crate::settings::Settings;
+pub use settings::Settings;
 
 /// The stable id of a rule. The kebab-case names are part of the contract.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
@@ -260,7 +261,7 @@ pub(crate) mod test_support {
 
     use super::{Outcome, Status};
     use crate::inventory::{AndroidMode, AppEvidence, Device, Platform};
-    use crate::settings::Settings;
+    use crate::rules::Settings;
 
     /// The audit time of every rule test.
     pub fn as_of() -> DateTime<Utc> {

@@ -4,13 +4,14 @@
 //! show an "update your app" notice instead of the message (memdocs custom-notifications.md, 2023).
 //! Every receiving app found is looked at: pass if any meets its minimum, else unknown if any version
 //! cannot be compared, else fail (PREREQUISITES.md, "Reading the table exactly"). The minimums are
-//! configurable ([`crate::settings::AppCatalog`]); versions are compared numerically part by part.
+//! configurable ([`crate::inventory::AppCatalog`]); versions are compared numerically part by part.
 
 use std::cmp::Ordering;
 
+use super::Settings;
 use super::{Level, Outcome, Rule, RuleId};
+use crate::inventory::AppKind;
 use crate::inventory::{Device, Platform};
-use crate::settings::{AppKind, Settings};
 
 pub const RULE: Rule = Rule {
     id: RuleId::PortalVersion,

@@ -5,9 +5,9 @@
 //! (PREREQUISITES.md, "What Intune custom notifications need"). Its default level is `allow`: it is
 //! reported in `unknown_rules` but does not change a verdict.
 
+use super::Settings;
 use super::{Level, Outcome, Rule, RuleId};
 use crate::inventory::Device;
-use crate::settings::Settings;
 
 pub const RULE: Rule = Rule {
     id: RuleId::PushPermission,

@@ -7,9 +7,9 @@
 
 use chrono::{DateTime, TimeDelta, Utc};
 
+use super::Settings;
 use super::{Level, Outcome, Rule, RuleId};
 use crate::inventory::Device;
-use crate::settings::Settings;
 
 pub const RULE: Rule = Rule {
     id: RuleId::RecentCheckIn,

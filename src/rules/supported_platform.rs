@@ -9,9 +9,9 @@
 
 use std::borrow::Cow;
 
+use super::Settings;
 use super::{Level, Outcome, Rule, RuleId};
 use crate::inventory::{AndroidMode, Device, Platform};
-use crate::settings::Settings;
 
 pub const RULE: Rule = Rule {
     id: RuleId::SupportedPlatform,

@@ -74,8 +74,8 @@ use rand_chacha::ChaCha8Rng;
 use super::names;
 use super::tenant::{SimApp, SimGroup, SimMember, SimTenant, SimUser};
 use crate::inventory::classify::NIL_USER_ID;
-use crate::inventory::graph_shape::{GraphDetectedApp, GraphDevice};
 use crate::rules::{RuleId, Status};
+use crate::source::wire::{GraphDetectedApp, GraphDevice};
 
 /// The tenant's verified domain (a reserved name: it resolves nowhere).
 pub const DOMAIN: &str = "contoso.example";
@@ -1872,8 +1872,8 @@ mod tests {
 
     use super::*;
     use crate::inventory::{Inventory, SourceInfo};
+    use crate::rules::Settings;
     use crate::rules::REGISTRY;
-    use crate::settings::Settings;
 
     /// A "now" with nanoseconds, so exact-boundary times must be written exactly.
     fn now() -> DateTime<Utc> {
@@ -1895,7 +1895,7 @@ mod tests {
 
     fn inventory(tenant: &SimTenant) -> Inventory {
         let snapshot = tenant.to_snapshot(now().to_rfc3339(), "http://127.0.0.1:1/sim");
-        Inventory::from_snapshot(&snapshot, SourceInfo::default()).unwrap()
+        snapshot.to_inventory(SourceInfo::default()).unwrap()
     }
 
     /// Every device's outcome of every rule, through the registry.

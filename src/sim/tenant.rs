@@ -7,10 +7,9 @@
 use std::borrow::Cow;
 use std::collections::BTreeSet;
 
-use crate::inventory::graph_shape::{
-    DeviceRef, GraphDetectedApp, GraphDevice, GraphGroup, GraphMember, Snapshot, SnapshotSource,
-};
-use crate::settings::AppCatalog;
+use crate::inventory::AppCatalog;
+use crate::source::snapshot::{Snapshot, SnapshotSource};
+use crate::source::wire::{DeviceRef, GraphDetectedApp, GraphDevice, GraphGroup, GraphMember};
 
 /// A user of the tenant.
 #[derive(Debug, Clone, PartialEq, Eq)]

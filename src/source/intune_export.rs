@@ -8,7 +8,7 @@
 //! - a members export (e.g. Entra "Download members" of a group), optional: it scopes the audit.
 //!
 //! Each device row is turned into a [`GraphDevice`] and goes through
-//! [`InventoryBuilder::push_graph_device`], so a device is classified exactly as a Graph or snapshot
+//! [`InventoryBuilder::push_record`], so a device is classified exactly as a Graph or snapshot
 //! device is.
 //!
 //! # Reading the files
@@ -130,9 +130,9 @@ use chrono::{DateTime, NaiveDate, NaiveDateTime, SecondsFormat, Utc};
 
 use crate::error::Error;
 use crate::inventory::build::InventoryBuilder;
-use crate::inventory::graph_shape::GraphDevice;
+use crate::inventory::AppCatalog;
 use crate::inventory::{AppEvidence, Inventory, Member, SourceInfo};
-use crate::settings::AppCatalog;
+use crate::source::wire::GraphDevice;
 
 /// Reads the devices export and, when given, the discovered-apps and members exports.
 pub fn load(
@@ -807,7 +807,7 @@ fn read_devices<R: Read>(
             owner_type: None,
             last_sync_date_time: last_sync,
         };
-        builder.push_graph_device(&device).map_err(|why| Error::input(path, format!("line {line}: {why}")))?;
+        builder.push_record(&device.record()).map_err(|why| Error::input(path, format!("line {line}: {why}")))?;
     }
     if bad_times > 0 {
         source.warnings.push(format!(

@@ -1,8 +1,10 @@
-//! Sources: each produces an [`crate::inventory::Inventory`] and nothing else.
+//! Sources: each produces an [`crate::inventory::Inventory`] and nothing else. [`wire`] holds the Graph
+//! objects that the Graph client, the snapshot files and the simulated Graph share.
 
 pub mod graph;
 pub mod intune_export;
 pub mod snapshot;
+pub mod wire;
 
 /// Helpers for the parsers' property tests.
 #[cfg(test)]

@@ -5,10 +5,10 @@ use std::collections::BTreeSet;
 use std::sync::Arc;
 
 use chrono::{DateTime, Utc};
-use intune_reach::inventory::graph_shape::Snapshot;
 use intune_reach::sim::generator::generate;
 use intune_reach::sim::server::{start, RunningServer, ServerOptions};
 use intune_reach::sim::tenant::SimTenant;
+use intune_reach::source::snapshot::Snapshot;
 
 use crate::harness::{bin, AS_OF};
 
@@ -89,9 +89,9 @@ fn parse_snapshot(text: &str) -> Snapshot {
         #[serde(default)]
         gaps: Vec<String>,
         #[serde(borrow)]
-        managed_devices: Vec<intune_reach::inventory::graph_shape::GraphDevice<'a>>,
-        detected_apps: Vec<intune_reach::inventory::graph_shape::GraphDetectedApp>,
-        groups: Vec<intune_reach::inventory::graph_shape::GraphGroup>,
+        managed_devices: Vec<intune_reach::source::wire::GraphDevice<'a>>,
+        detected_apps: Vec<intune_reach::source::wire::GraphDetectedApp>,
+        groups: Vec<intune_reach::source::wire::GraphGroup>,
     }
     let file: File = serde_json::from_str(text).expect("snapshot is JSON");
     assert_eq!(file.kind, "intune-reach.snapshot");

@@ -21,8 +21,8 @@ use super::wire::{
     SKIPTOKEN_MESSAGE,
 };
 use super::{route, Op, Route, Shared};
-use crate::inventory::graph_shape::GraphDevice;
 use crate::sim::tenant::{SimMember, SimTenant};
+use crate::source::wire::GraphDevice;
 
 /// Page sizes of the wire spec.
 const DEVICE_PAGE: usize = 1000;
@@ -36,7 +36,7 @@ const OS_CACHE_MAX: usize = 64;
 
 /// The `managedDevice` properties the simulator knows: the client's `$select` list, in `GraphDevice`
 /// order (`id` first).
-pub(super) const DEVICE_FIELDS: &[&str] = crate::inventory::graph_shape::DEVICE_SELECT;
+pub(super) const DEVICE_FIELDS: &[&str] = crate::source::wire::DEVICE_SELECT;
 
 /// Property `field` (an index into [`DEVICE_FIELDS`]) of a device.
 fn device_field<'a>(d: &'a GraphDevice<'static>, field: usize) -> Option<&'a str> {

@@ -10,8 +10,8 @@ use reqwest::StatusCode;
 use serde_json::{json, Value};
 
 use super::*;
-use crate::inventory::graph_shape::{GraphDetectedApp, GraphDevice};
 use crate::sim::tenant::{SimApp, SimGroup, SimMember, SimTenant, SimUser};
+use crate::source::wire::{GraphDetectedApp, GraphDevice};
 
 const TENANT: &str = "11111111-2222-3333-4444-555555555555";
 const OSES: [&str; 5] = ["iOS", "Android", "Windows", "macOS", "iPadOS"];

@@ -16,9 +16,9 @@ use super::devices::task_failed;
 use super::http::{encode, GraphClient};
 use super::paging::{read_all, Listing, Page};
 use crate::error::Error;
-use crate::inventory::graph_shape::{DeviceRef, GraphDetectedApp};
+use crate::inventory::AppCatalog;
 use crate::inventory::AppEvidence;
-use crate::settings::AppCatalog;
+use crate::source::wire::{DeviceRef, GraphDetectedApp};
 
 /// Whether the rules look at an app of this name.
 pub(crate) fn is_wanted(catalog: &AppCatalog, app: &GraphDetectedApp) -> bool {

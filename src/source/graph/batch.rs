@@ -28,8 +28,8 @@ use super::http::{encode, parse_error_body, permission_hint, Failure, GraphClien
 use super::paging::{read_all, Listing, Page};
 use super::retry::{counts_against_cap, is_retryable_status, parse_retry_after};
 use crate::error::Error;
-use crate::inventory::graph_shape::{DeviceRef, GraphDetectedApp};
-use crate::settings::AppCatalog;
+use crate::inventory::AppCatalog;
+use crate::source::wire::{DeviceRef, GraphDetectedApp};
 
 /// Graph's limit of requests per `$batch`.
 pub(crate) const MAX_BATCH: usize = 20;

@@ -30,7 +30,7 @@ use tokio::task::JoinSet;
 use super::http::{encode, GraphClient};
 use super::paging::{read_all, Listing, Page};
 use crate::error::Error;
-use crate::inventory::graph_shape::{GraphDevice, DEVICE_SELECT};
+use crate::source::wire::{GraphDevice, DEVICE_SELECT};
 
 /// The `operatingSystem` values read as shards.
 pub(crate) const SHARDS: [&str; 7] = ["iOS", "iPadOS", "Android", "Windows", "macOS", "Linux", "ChromeOS"];

@@ -15,7 +15,7 @@ use super::devices::task_failed;
 use super::http::{encode, GraphClient};
 use super::paging::{read_all, Listing, Page};
 use crate::error::Error;
-use crate::inventory::graph_shape::{GraphGroup, GraphMember};
+use crate::source::wire::{GraphGroup, GraphMember};
 
 const USER_TYPE: &str = "#microsoft.graph.user";
 

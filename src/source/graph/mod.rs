@@ -44,7 +44,7 @@ pub use options::{
 };
 
 use crate::error::Error;
-use crate::inventory::graph_shape::{Snapshot, SnapshotSource};
+use crate::source::snapshot::{Snapshot, SnapshotSource};
 use http::{GraphClient, Transport};
 use progress::Progress;
 use retry::RetryPolicy;

@@ -7,7 +7,7 @@ use std::path::{Path, PathBuf};
 use std::str::FromStr;
 
 use crate::error::Error;
-use crate::settings::AppCatalog;
+use crate::inventory::AppCatalog;
 
 /// The default `--max-concurrency`.
 pub const DEFAULT_MAX_CONCURRENCY: usize = 8;

@@ -1,4 +1,5 @@
-//! The Microsoft Graph objects that intune-reach reads, and the snapshot document that keeps them.
+//! The Microsoft Graph objects that intune-reach reads (the wire types), and how each maps onto the
+//! inventory's inputs.
 //!
 //! The same types serve the Graph client (pages it reads), the simulated Graph (pages it serves),
 //! `fetch` (the snapshot it writes) and `audit --snapshot` (the snapshot it reads), so a snapshot can be
@@ -9,6 +10,9 @@
 use std::borrow::Cow;
 
 use serde::{Deserialize, Serialize};
+
+use crate::inventory::build::InventoryBuilder;
+use crate::inventory::{DeviceRecord, Group, Member};
 
 /// The `$select` list the client asks for: exactly the fields below.
 pub const DEVICE_SELECT: &[&str] = &[
@@ -119,53 +123,28 @@ pub struct GraphGroup {
     pub members: Vec<GraphMember>,
 }
 
-pub const SNAPSHOT_KIND: &str = "intune-reach.snapshot";
-pub const SNAPSHOT_VERSION: u64 = 1;
-
-/// Where a snapshot was read from.
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase")]
-pub struct SnapshotSource {
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub cloud: Option<String>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub tenant_id: Option<String>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub graph: Option<String>,
-}
-
-/// The snapshot document of CONTRACT.md, owned (what `fetch` and `sim snapshot` write).
-/// Reading a snapshot file goes through [`crate::source::snapshot`], which streams the devices.
-#[derive(Debug, Clone, Default, PartialEq, Serialize)]
-#[serde(rename_all = "camelCase")]
-pub struct Snapshot {
-    pub kind: String,
-    pub version: u64,
-    pub captured_at: String,
-    pub source: SnapshotSource,
-    pub complete: bool,
-    /// What could not be read, one sentence each (absent when complete).
-    #[serde(skip_serializing_if = "Vec::is_empty")]
-    pub gaps: Vec<String>,
-    pub managed_devices: Vec<GraphDevice<'static>>,
-    pub detected_apps: Vec<GraphDetectedApp>,
-    pub groups: Vec<GraphGroup>,
-}
-
-impl Snapshot {
-    pub fn new(captured_at: String, source: SnapshotSource) -> Self {
-        Snapshot {
-            kind: SNAPSHOT_KIND.to_owned(),
-            version: SNAPSHOT_VERSION,
-            captured_at,
-            source,
-            complete: true,
-            ..Default::default()
+impl GraphDevice<'_> {
+    /// The classification inputs: Graph's fields are the inventory's vocabulary as they are.
+    pub fn record(&self) -> DeviceRecord<'_> {
+        DeviceRecord {
+            id: self.id.as_deref(),
+            device_name: self.device_name.as_deref(),
+            user_id: self.user_id.as_deref(),
+            user_principal_name: self.user_principal_name.as_deref(),
+            user_display_name: self.user_display_name.as_deref(),
+            enrolled_by_user_principal_name: self.enrolled_by_user_principal_name.as_deref(),
+            operating_system: self.operating_system.as_deref(),
+            os_version: self.os_version.as_deref(),
+            device_type: self.device_type.as_deref(),
+            device_enrollment_type: self.device_enrollment_type.as_deref(),
+            management_agent: self.management_agent.as_deref(),
+            management_state: self.management_state.as_deref(),
+            managed_device_owner_type: self.managed_device_owner_type.as_deref(),
+            owner_type: self.owner_type.as_deref(),
+            last_sync_date_time: self.last_sync_date_time.as_deref(),
         }
     }
-}
 
-impl GraphDevice<'_> {
     /// A copy that owns its strings.
     pub fn into_owned(self) -> GraphDevice<'static> {
         fn own(v: Option<Cow<'_, str>>) -> Option<Cow<'static, str>> {
@@ -187,6 +166,37 @@ impl GraphDevice<'_> {
             managed_device_owner_type: own(self.managed_device_owner_type),
             owner_type: own(self.owner_type),
             last_sync_date_time: own(self.last_sync_date_time),
+        }
+    }
+}
+
+impl GraphDetectedApp {
+    /// Adds this app as evidence on each device listed with it.
+    pub fn attach_to(&self, builder: &mut InventoryBuilder) {
+        let devices = self.managed_devices.iter().filter_map(|device| device.id.as_deref());
+        builder.attach_app_to(self.display_name.as_deref().unwrap_or(""), self.version.as_deref(), devices);
+    }
+}
+
+impl GraphGroup {
+    /// The group as the inventory keeps it: trimmed values, user members only (Intune ignores the
+    /// others).
+    pub fn to_group(&self) -> Group {
+        let own =
+            |v: &Option<Cow<'static, str>>| v.as_deref().map(str::trim).filter(|v| !v.is_empty()).map(str::to_owned);
+        Group {
+            id: own(&self.id).unwrap_or_default(),
+            display_name: own(&self.display_name),
+            members: self
+                .members
+                .iter()
+                .filter(|m| m.odata_type.as_deref().is_none_or(|t| t == "#microsoft.graph.user"))
+                .map(|m| Member {
+                    id: own(&m.id),
+                    user_principal_name: own(&m.user_principal_name),
+                    display_name: own(&m.display_name),
+                })
+                .collect(),
         }
     }
 }

@@ -47,11 +47,12 @@ use serde_json::de::SliceRead;
 use serde_json::error::Category;
 
 use crate::error::Error;
-use crate::inventory::build::InventoryBuilder;
-use crate::inventory::graph_shape::{
-    lenient, GraphDetectedApp, GraphDevice, GraphGroup, SNAPSHOT_KIND, SNAPSHOT_VERSION,
-};
+use crate::inventory::build::{normalise, Interner, InventoryBuilder};
 use crate::inventory::{Device, Inventory, SourceInfo};
+use crate::source::wire::{lenient, GraphDetectedApp, GraphDevice, GraphGroup};
+
+mod document;
+pub use document::{Snapshot, SnapshotSource, SNAPSHOT_KIND, SNAPSHOT_VERSION};
 
 /// Bytes read from the file at a time.
 const CHUNK: usize = 8 << 20;
@@ -184,7 +185,7 @@ struct Parsed {
 
 /// A parsing thread: parses and normalises (with its own interner) the batches it gets.
 fn parse_batches(batches: &Mutex<Receiver<Batch>>, to_collector: &SyncSender<ToCollector>, failed: &AtomicBool) {
-    let mut normaliser = InventoryBuilder::new();
+    let mut interner = Interner::default();
     loop {
         let batch = {
             let Ok(batches) = batches.lock() else { return };
@@ -197,7 +198,7 @@ fn parse_batches(batches: &Mutex<Receiver<Batch>>, to_collector: &SyncSender<ToC
         }
         let mut parsed = Parsed { seq: batch.seq, devices: Vec::with_capacity(batch.spans.len()), problem: None };
         for (index, span) in (batch.first..).zip(&batch.spans) {
-            match device(&batch.bytes, span, index, &mut normaliser) {
+            match device(&batch.bytes, span, index, &mut interner) {
                 Ok(device) => parsed.devices.push(device),
                 Err(problem) => {
                     parsed.problem = Some(problem);
@@ -212,10 +213,9 @@ fn parse_batches(batches: &Mutex<Receiver<Batch>>, to_collector: &SyncSender<ToC
 }
 
 /// One element of `managedDevices`: a [`GraphDevice`] borrowing from `bytes`, normalised.
-fn device(bytes: &[u8], span: &Span, index: usize, normaliser: &mut InventoryBuilder) -> Result<Device, Problem> {
+fn device(bytes: &[u8], span: &Span, index: usize, interner: &mut Interner) -> Result<Device, Problem> {
     let raw = parse_span(bytes, span, Context::Device(index), |json| json.deserialize_map(DeviceVisitor))?;
-    normaliser
-        .normalise(&raw)
+    normalise(&raw.record(), interner)
         .map_err(|why| Problem::Own { at: Some(span.end_pos), message: format!("managedDevices[{index}]: {why}") })
 }
 
@@ -253,7 +253,7 @@ fn collect(messages: Receiver<ToCollector>, size: u64, failed: &AtomicBool) -> (
         }
         if problem.is_none() && apps.as_ref().is_some_and(|(after, _)| next >= *after) {
             for app in apps.take().map(|(_, apps)| apps).unwrap_or_default() {
-                builder.attach_detected_app(&app);
+                app.attach_to(&mut builder);
             }
         }
     }
@@ -992,7 +992,7 @@ impl<R: Read> Reader<'_, R> {
                     let span = reader.element()?;
                     let group =
                         reader.input.parse(&span, reader.state.context, |json| GraphGroup::deserialize(json))?;
-                    reader.state.groups.add_group(&group);
+                    reader.state.groups.add_group(group.to_group());
                     Ok(())
                 },
             ),
@@ -1175,7 +1175,7 @@ impl State {
             return Err(Error::input(path, "no `managedDevices` list (an empty list is fine, a missing one is not)"));
         }
         for app in &self.apps {
-            builder.attach_detected_app(app);
+            app.attach_to(&mut builder);
         }
         let mut gaps = self.gaps;
         if self.complete.is_none() {
@@ -1348,7 +1348,7 @@ mod tests {
     use proptest::prelude::*;
     use std::io::Write;
 
-    const SMALL: &str = include_str!("../../tests/fixtures/snapshot-small.json");
+    const SMALL: &str = include_str!("../../../tests/fixtures/snapshot-small.json");
 
     fn parse(bytes: &[u8], path: &Path) -> Result<Inventory, Error> {
         read_snapshot(bytes, bytes.len() as u64, path, CHUNK)
@@ -1402,9 +1402,10 @@ mod tests {
 
     #[test]
     fn microsoft_example_device_list_loads_as_a_snapshot() {
-        let page: serde_json::Value =
-            serde_json::from_str(include_str!("../../tests/fixtures/graph-docs/managedDevices-list-v1.0.example.json"))
-                .unwrap();
+        let page: serde_json::Value = serde_json::from_str(include_str!(
+            "../../../tests/fixtures/graph-docs/managedDevices-list-v1.0.example.json"
+        ))
+        .unwrap();
         let snapshot = serde_json::json!({
             "kind": "intune-reach.snapshot",
             "version": 1,

@@ -1,0 +1,72 @@
+//! The snapshot document of `fetch --out` and `audit --snapshot` (docs/snapshot format in the README):
+//! the Graph objects as Graph returned them, with where they were read and whether every listing was
+//! read whole. This is the owned form that `fetch` and `sim snapshot` write; reading a file goes
+//! through the streaming reader in [`super`].
+
+use serde::{Deserialize, Serialize};
+
+use crate::inventory::build::InventoryBuilder;
+use crate::inventory::{Inventory, SourceInfo};
+use crate::source::wire::{GraphDetectedApp, GraphDevice, GraphGroup};
+
+pub const SNAPSHOT_KIND: &str = "intune-reach.snapshot";
+pub const SNAPSHOT_VERSION: u64 = 1;
+
+/// Where a snapshot was read from.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct SnapshotSource {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cloud: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub tenant_id: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub graph: Option<String>,
+}
+
+/// The snapshot document of CONTRACT.md, owned (what `fetch` and `sim snapshot` write).
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Snapshot {
+    pub kind: String,
+    pub version: u64,
+    pub captured_at: String,
+    pub source: SnapshotSource,
+    pub complete: bool,
+    /// What could not be read, one sentence each (absent when complete).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub gaps: Vec<String>,
+    pub managed_devices: Vec<GraphDevice<'static>>,
+    pub detected_apps: Vec<GraphDetectedApp>,
+    pub groups: Vec<GraphGroup>,
+}
+
+impl Snapshot {
+    pub fn new(captured_at: String, source: SnapshotSource) -> Self {
+        Snapshot {
+            kind: SNAPSHOT_KIND.to_owned(),
+            version: SNAPSHOT_VERSION,
+            captured_at,
+            source,
+            complete: true,
+            ..Default::default()
+        }
+    }
+
+    /// The inventory of an owned snapshot (the Graph client and the simulator produce these).
+    pub fn to_inventory(&self, mut source: SourceInfo) -> Result<Inventory, String> {
+        let mut builder = InventoryBuilder::new();
+        for (i, device) in self.managed_devices.iter().enumerate() {
+            builder.push_record(&device.record()).map_err(|e| format!("managedDevices[{i}]: {e}"))?;
+        }
+        for app in &self.detected_apps {
+            app.attach_to(&mut builder);
+        }
+        for group in &self.groups {
+            builder.add_group(group.to_group());
+        }
+        source.complete = self.complete && source.complete;
+        source.gaps.extend(self.gaps.iter().cloned());
+        Ok(builder.finish(source))
+    }
+}
