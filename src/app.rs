@@ -5,20 +5,19 @@ use std::io::{IsTerminal, Write};
 use std::path::Path;
 
 use chrono::Utc;
-use comfy_table::{presets, ContentArrangement, Table};
+use clap::CommandFactory;
 
 use crate::audit;
 use crate::cli::{
-    AuditArgs, Cli, Command, ConnectionArgs, FaultArgs, FetchArgs, OutputFormat, RulesArgs, ServeArgs, SimCommand,
-    SnapshotArgs,
+    AuditArgs, Cli, Command, CompletionsArgs, ConnectionArgs, DevicesVia, FaultArgs, FetchArgs, ManArgs, RulesArgs,
+    RulesFormat, ServeArgs, SimCommand, SnapshotArgs,
 };
 use crate::error::{exit, Error};
 use crate::inventory::{Inventory, SourceInfo};
 use crate::report::{self, CsvOptions, Report};
 use crate::rules::Settings;
-use crate::rules::REGISTRY;
-use crate::sim;
 use crate::source::{self, graph};
+use crate::{interrupt, output, sim};
 
 /// Logs on standard error: `-v` info, `-vv` debug (RUST_LOG, when set, wins).
 fn init_logging(verbose: u8) {
@@ -35,16 +34,28 @@ fn init_logging(verbose: u8) {
 /// Runs a command and returns the exit code.
 pub fn run(cli: Cli) -> Result<i32, Error> {
     init_logging(match &cli.command {
-        Command::Audit(args) => args.verbose,
+        Command::Audit(args) => args.output.verbose,
         Command::Fetch(args) => args.verbose,
         _ => 0,
     });
+    interrupt::install()?;
     match cli.command {
         Command::Audit(args) => audit(&args),
         Command::Fetch(args) => fetch(&args),
         Command::Rules(args) => rules(&args),
         Command::Sim(SimCommand::Snapshot(args)) => sim_snapshot(&args),
         Command::Sim(SimCommand::Serve(args)) => sim_serve(&args),
+        Command::Completions(args) => completions(&args),
+        Command::Man(args) => man(&args),
+    }
+}
+
+/// Writes to standard output; a reader that went away (`| head`) is not an error.
+fn print(render: impl FnOnce(&mut dyn Write) -> std::io::Result<()>) -> Result<(), Error> {
+    let mut stdout = std::io::stdout().lock();
+    match render(&mut stdout).and_then(|()| stdout.flush()) {
+        Err(error) if error.kind() == std::io::ErrorKind::BrokenPipe => Ok(()),
+        result => result.map_err(|source| Error::Output { path: "standard output".into(), source }),
     }
 }
 
@@ -86,16 +97,16 @@ fn load_inventory(args: &AuditArgs, settings: &Settings) -> Result<Inventory, Er
     if let Some(devices) = &source.intune_export {
         return source::intune_export::load(
             devices,
-            args.graph.apps_export.as_deref(),
-            args.graph.members_export.as_deref(),
+            source.apps_export.as_deref(),
+            source.members_export.as_deref(),
             &settings.apps,
         );
     }
-    let progress = !args.quiet && std::io::stderr().is_terminal();
+    let progress = !args.output.quiet && std::io::stderr().is_terminal();
     if source.demo {
         return demo_inventory(args, settings, progress);
     }
-    let options = graph_options(&args.graph.connection, &args.groups, settings, progress)?;
+    let options = graph_options(&args.connection, &args.scope.groups, settings, progress)?;
     let fetched = runtime()?.block_on(graph::fetch(&options))?;
     graph_inventory(fetched, "graph", format!("Microsoft Graph tenant {}", options.tenant_id.as_deref().unwrap_or("?")))
 }
@@ -103,7 +114,7 @@ fn load_inventory(args: &AuditArgs, settings: &Settings) -> Result<Inventory, Er
 /// The demo: a generated tenant, served by the simulated Graph on an ephemeral loopback port and read
 /// through the real Graph client (sign-in, paging, retries), exactly as a live tenant is.
 fn demo_inventory(args: &AuditArgs, settings: &Settings, progress: bool) -> Result<Inventory, Error> {
-    let (devices, seed) = (args.graph.devices, args.graph.seed);
+    let (devices, seed) = (args.demo_tenant.devices, args.demo_tenant.seed);
     let tenant = std::sync::Arc::new(sim::generator::generate(devices, seed, settings.as_of));
     let server_options = sim::server::ServerOptions::default();
     let credential = graph::Credential::Secret(graph::Secret::new(server_options.client_secret.clone()));
@@ -115,7 +126,7 @@ fn demo_inventory(args: &AuditArgs, settings: &Settings, progress: bool) -> Resu
         options.login_url = Some(server.url.clone());
         options.tenant_id = Some(server.tenant_id.clone());
         options.client_id = Some(client_id);
-        options.groups = args.groups.clone();
+        options.groups = args.scope.groups.clone();
         options.catalog = settings.apps.clone();
         options.progress = progress;
         let fetched = graph::fetch(&options).await;
@@ -145,7 +156,7 @@ fn graph_options(
     settings: &Settings,
     progress: bool,
 ) -> Result<graph::GraphOptions, Error> {
-    if connection.devices_via == "export" {
+    if connection.devices_via == DevicesVia::Export {
         return Err(Error::Usage(
             "--devices-via export (Intune report export jobs) is planned but not available yet; use --devices-via list"
                 .to_owned(),
@@ -154,12 +165,12 @@ fn graph_options(
     let credential =
         graph::credential_from_env(connection.client_secret_file.as_deref(), connection.certificate.as_deref())?;
     let mut options = graph::GraphOptions::new(credential);
-    options.cloud = connection.cloud.parse()?;
+    options.cloud = connection.cloud;
     options.graph_url = connection.graph_url.clone();
     options.login_url = connection.login_url.clone();
     options.tenant_id = connection.tenant_id.clone();
     options.client_id = connection.client_id.clone();
-    options.apps_via = connection.apps_via.parse()?;
+    options.apps_via = connection.apps_via;
     options.max_concurrency = usize::from(connection.max_concurrency);
     options.groups = groups.to_vec();
     options.catalog = settings.apps.clone();
@@ -174,7 +185,7 @@ fn fetch(args: &FetchArgs) -> Result<i32, Error> {
     let options = graph_options(&args.connection, &args.groups, &settings, progress)?;
     let fetched = runtime()?.block_on(graph::fetch(&options))?;
     let snapshot = &fetched.snapshot;
-    write_json_atomically(&args.out, snapshot)?;
+    write_json(&args.out, snapshot)?;
     if !args.quiet {
         eprintln!(
             "wrote {} ({} devices, {} detected apps, {} groups; {} requests)",
@@ -196,14 +207,16 @@ fn fetch(args: &FetchArgs) -> Result<i32, Error> {
 }
 
 fn audit(args: &AuditArgs) -> Result<i32, Error> {
-    check_groups(&args.groups)?;
-    let settings = settings(args.as_of, args.config.as_deref(), args.stale_days, &args.levels)?;
+    let groups = &args.scope.groups;
+    check_groups(groups)?;
+    let rules = &args.rules;
+    let settings = settings(rules.as_of, rules.config.as_deref(), rules.stale_days, &rules.levels)?;
     let started = std::time::Instant::now();
     let mut inventory = load_inventory(args, &settings)?;
     // Only the target groups are read from here on; a large tenant's other groups are memory for nothing.
-    inventory.groups.retain(|group| args.groups.iter().any(|id| id.trim().eq_ignore_ascii_case(&group.id)));
+    inventory.groups.retain(|group| groups.iter().any(|id| id.trim().eq_ignore_ascii_case(&group.id)));
     tracing::info!(devices = inventory.devices.len(), seconds = started.elapsed().as_secs_f64(), "inventory read");
-    if !inventory.source.complete && !args.allow_incomplete {
+    if !inventory.source.complete && !args.source.allow_incomplete {
         let gaps = if inventory.source.gaps.is_empty() {
             String::new()
         } else {
@@ -216,37 +229,33 @@ fn audit(args: &AuditArgs) -> Result<i32, Error> {
         )));
     }
     let started = std::time::Instant::now();
-    let audit = audit::run(&inventory, &settings, &args.groups)?;
+    let audit = audit::run(&inventory, &settings, groups)?;
     tracing::info!(users = audit.users.len(), seconds = started.elapsed().as_secs_f64(), "audit done");
     let started = std::time::Instant::now();
     let report = Report { audit: &audit, inventory: &inventory, settings: &settings };
-    let written = report::write_all(report, &args.out, CsvOptions { delimiter: args.delimiter, bom: args.csv_bom })?;
+    let output = &args.output;
+    let files = report::report_files(CsvOptions { delimiter: output.delimiter, bom: output.csv_bom });
+    let written = report::write_all(report, &output.out, &files)?;
     tracing::info!(seconds = started.elapsed().as_secs_f64(), "reports written");
 
-    let mut stdout = std::io::stdout().lock();
-    let printed = match args.format {
-        OutputFormat::Json => serde_json::to_writer_pretty(&mut stdout, &report::json::summary(report))
-            .map_err(std::io::Error::from)
-            .and_then(|()| writeln!(stdout)),
-        OutputFormat::Table if !args.quiet => {
-            let names: Vec<_> = written.iter().map(|p| p.display().to_string()).collect();
-            write!(stdout, "{}\nReports: {}\n", report::table::render(report), names.join(", "))
-        }
-        OutputFormat::Table => Ok(()),
-    };
-    match printed {
-        // The reader went away (`| head`): the reports are written, nothing is lost.
-        Err(error) if error.kind() == std::io::ErrorKind::BrokenPipe => {}
-        result => result.map_err(|source| Error::Output { path: "standard output".into(), source })?,
+    if !output.quiet || output.format != report::StdoutFormat::Table {
+        print(|out| {
+            output.format.reporter().render(report, out)?;
+            if output.format == report::StdoutFormat::Table {
+                let names: Vec<_> = written.iter().map(|p| p.display().to_string()).collect();
+                writeln!(out, "\nReports: {}", names.join(", "))?;
+            }
+            Ok(())
+        })?;
     }
 
     let ready_percent = audit.ready_percent();
     // The process ends right after this: freeing a million devices one by one would only add time.
     std::mem::forget(audit);
     std::mem::forget(inventory);
-    match args.fail_under {
+    match output.fail_under {
         Some(threshold) if ready_percent < threshold => {
-            if !args.quiet {
+            if !output.quiet {
                 eprintln!("fail-under: {ready_percent:.1}% of users are ready, below the required {threshold}%");
             }
             Ok(exit::GATE_FAILED)
@@ -257,70 +266,60 @@ fn audit(args: &AuditArgs) -> Result<i32, Error> {
 
 fn rules(args: &RulesArgs) -> Result<i32, Error> {
     let settings = settings(None, args.config.as_deref(), None, &[])?;
-    let mut stdout = std::io::stdout().lock();
-    let result = match args.format {
-        OutputFormat::Json => {
-            let list: Vec<_> = REGISTRY
-                .iter()
-                .map(|rule| {
-                    serde_json::json!({
-                        "id": rule.id.as_str(),
-                        "level": settings.level(rule.id).as_str(),
-                        "default_level": rule.default_level.as_str(),
-                        "checks": rule.checks,
-                        "fail_means": rule.fail_means,
-                        "fix": rule.fix,
-                    })
-                })
-                .collect();
-            serde_json::to_writer_pretty(&mut stdout, &list)
-                .map_err(std::io::Error::from)
-                .and_then(|()| writeln!(stdout))
+    print(|out| match args.format {
+        RulesFormat::Json => {
+            serde_json::to_writer_pretty(&mut *out, &report::rules::json(&settings))?;
+            writeln!(out)
         }
-        OutputFormat::Table => writeln!(stdout, "{}", rules_table(&settings, std::io::stdout().is_terminal())),
-    };
-    result.map_err(|source| Error::Output { path: "standard output".into(), source })?;
+        RulesFormat::Markdown => out.write_all(report::rules::markdown(&settings).as_bytes()),
+        RulesFormat::Table => writeln!(out, "{}", report::rules::table(&settings, std::io::stdout().is_terminal())),
+    })?;
     Ok(exit::OK)
 }
 
-/// The rule list as a table (wrapped to the terminal when there is one).
-pub fn rules_table(settings: &Settings, terminal: bool) -> String {
-    let mut table = Table::new();
-    table.load_preset(presets::UTF8_FULL_CONDENSED).set_content_arrangement(if terminal {
-        ContentArrangement::Dynamic
-    } else {
-        ContentArrangement::Disabled
-    });
-    table.set_header(vec!["id", "level", "what it checks", "what a fail means", "how to fix it"]);
-    for rule in &REGISTRY {
-        table.add_row(vec![rule.id.as_str(), settings.level(rule.id).as_str(), rule.checks, rule.fail_means, rule.fix]);
+fn completions(args: &CompletionsArgs) -> Result<i32, Error> {
+    let mut command = Cli::command();
+    print(|out| {
+        clap_complete::generate(args.shell, &mut command, "intune-reach", out);
+        Ok(())
+    })?;
+    Ok(exit::OK)
+}
+
+/// One page per command: `intune-reach.1`, `intune-reach-audit.1`, `intune-reach-sim-serve.1`, ...
+fn man(args: &ManArgs) -> Result<i32, Error> {
+    std::fs::create_dir_all(&args.out).map_err(|source| Error::Output { path: args.out.clone(), source })?;
+    fn pages(command: clap::Command, name: String, out: &mut Vec<(String, clap::Command)>) {
+        let subcommands: Vec<clap::Command> =
+            command.get_subcommands().filter(|sub| sub.get_name() != "help").cloned().collect();
+        out.push((name.clone(), command));
+        for sub in subcommands {
+            let sub_name = format!("{name}-{}", sub.get_name());
+            pages(sub.name(sub_name.clone()), sub_name, out);
+        }
     }
-    table.to_string()
+    let mut command = Cli::command();
+    command.build();
+    let mut list = Vec::new();
+    pages(command, "intune-reach".to_owned(), &mut list);
+    for (name, command) in list {
+        let path = args.out.join(format!("{name}.1"));
+        output::write_file(&path, |out| clap_mangen::Man::new(command).render(out))?;
+    }
+    Ok(exit::OK)
 }
 
 fn sim_snapshot(args: &SnapshotArgs) -> Result<i32, Error> {
     let now = args.tenant.as_of.unwrap_or_else(Utc::now);
     let tenant = sim::generator::generate(args.tenant.devices, args.tenant.seed, now);
     let snapshot = tenant.to_snapshot(now.to_rfc3339_opts(chrono::SecondsFormat::Secs, true), "simulated");
-    write_json_atomically(&args.out, &snapshot)?;
+    write_json(&args.out, &snapshot)?;
     Ok(exit::OK)
 }
 
-/// Writes a JSON document to a temporary file beside `path` and renames it into place.
-pub fn write_json_atomically(path: &Path, value: &impl serde::Serialize) -> Result<(), Error> {
-    let error = |source| Error::Output { path: path.to_owned(), source };
-    let dir = match path.parent() {
-        Some(dir) if !dir.as_os_str().is_empty() => dir,
-        _ => Path::new("."),
-    };
-    let mut temp = tempfile::Builder::new().prefix(".intune-reach-").tempfile_in(dir).map_err(error)?;
-    {
-        let mut writer = std::io::BufWriter::with_capacity(1 << 20, temp.as_file_mut());
-        serde_json::to_writer(&mut writer, value).map_err(|e| error(e.into()))?;
-        writer.flush().map_err(error)?;
-    }
-    temp.persist(path).map_err(|e| error(e.error))?;
-    Ok(())
+/// Writes a JSON document whole or not at all.
+pub fn write_json(path: &Path, value: &impl serde::Serialize) -> Result<(), Error> {
+    output::write_file(path, |out| serde_json::to_writer(out, value).map_err(std::io::Error::from))
 }
 
 /// The simulated Graph's options from the fault flags.
@@ -370,10 +369,8 @@ stops after {seconds} s (--max-seconds) or on Ctrl-C",
         let mut stdout = std::io::stdout().lock();
         let _ = writeln!(stdout, "{banner}").and_then(|()| stdout.flush());
         drop(stdout);
-        tokio::select! {
-            () = server.wait() => {}
-            _ = tokio::signal::ctrl_c() => {}
-        }
+        // Ctrl-C ends the process (the interrupt handler): nothing is written, nothing to clean up.
+        server.wait().await;
         Ok(exit::OK)
     })
 }

@@ -1,7 +1,9 @@
 //! The audit: every rule on every device in parallel (rayon), a verdict per device, and the roll-up
-//! per user, within the scope of the target groups when there are any (PREREQUISITES.md "Verdicts").
+//! per user, within the scope of the target groups when there are any (docs/rules.md, "Levels and verdicts").
 //!
 //! Everything here is decided from the inventory and the settings alone; the reports only render it.
+
+use std::borrow::Cow;
 
 use rayon::prelude::*;
 use rustc_hash::FxHashMap;
@@ -49,18 +51,39 @@ impl Reason {
     }
 }
 
-/// One audited device: its index in the inventory, every rule's status, and its verdict.
+/// One audited device: its index in the inventory, every rule's status, its verdict, and why the
+/// rules that did not pass said so.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct DeviceResult {
     pub device: usize,
     pub statuses: [Status; RuleId::COUNT],
     pub verdict: Verdict,
+    /// The reason sentences of the rules that failed or are unknown, in table order.
+    pub reasons: Vec<(RuleId, Cow<'static, str>)>,
 }
 
 impl DeviceResult {
+    /// Judges one device: every rule's outcome, the verdict from the levels, the reasons kept.
+    pub fn evaluate(index: usize, device: &Device, settings: &Settings) -> Self {
+        let outcomes = evaluate_all(device, settings);
+        let statuses = outcomes.each_ref().map(|outcome| outcome.status);
+        let reasons = RuleId::ALL
+            .into_iter()
+            .zip(outcomes)
+            .filter(|(_, outcome)| matches!(outcome.status, Status::Fail | Status::Unknown))
+            .map(|(rule, outcome)| (rule, outcome.reason))
+            .collect();
+        DeviceResult { device: index, verdict: device_verdict(&statuses, settings), statuses, reasons }
+    }
+
     /// Rule ids with this status, in table order.
     pub fn rules_with(&self, status: Status) -> impl Iterator<Item = RuleId> + '_ {
         RuleId::ALL.into_iter().filter(move |rule| self.statuses[rule.index()] == status)
+    }
+
+    /// Why `rule` failed or is unknown on this device (`None` when it passed or does not apply).
+    pub fn reason(&self, rule: RuleId) -> Option<&str> {
+        self.reasons.iter().find(|(id, _)| *id == rule).map(|(_, reason)| &**reason)
     }
 }
 
@@ -170,14 +193,7 @@ pub fn run(inventory: &Inventory, settings: &Settings, groups: &[String]) -> Res
         .par_iter()
         .enumerate()
         .filter(|(i, _)| in_scope(*i))
-        .map(|(i, device)| {
-            let statuses = evaluate_all(device, settings);
-            (
-                ranks[i],
-                device.id.as_str(),
-                DeviceResult { device: i, verdict: device_verdict(&statuses, settings), statuses },
-            )
-        })
+        .map(|(i, device)| (ranks[i], device.id.as_str(), DeviceResult::evaluate(i, device, settings)))
         .collect();
     tracing::debug!(seconds = clock.elapsed().as_secs_f64(), "rules evaluated");
     keyed.par_sort_unstable_by(|a, b| (a.0, a.1).cmp(&(b.0, b.1)));
@@ -392,6 +408,7 @@ fn roll_up(
 mod tests {
     use super::*;
     use crate::inventory::{Group, Platform};
+    use crate::rules::evaluate_all;
     use crate::rules::test_support::{app, as_of, ios, settings};
 
     /// An iOS device that passes every deny and warn rule.
@@ -459,6 +476,25 @@ mod tests {
     }
 
     #[test]
+    fn push_permission_at_its_default_level_keeps_no_device_from_ready() {
+        let ready_ios = Device {
+            recipient: Some("ann@x".into()),
+            management_agent: Some("mdm".into()),
+            inventory_complete: true,
+            last_sync: Some(as_of()),
+            apps: vec![app("Company Portal", Some("5.2"))],
+            ..ios()
+        };
+        let settings = settings();
+        let statuses = evaluate_all(&ready_ios, &settings).map(|outcome| outcome.status);
+        assert_eq!(statuses[RuleId::PushPermission.index()], Status::Unknown);
+        assert_eq!(device_verdict(&statuses, &settings), Verdict::Ready);
+        let mut strict = settings.clone();
+        strict.levels[RuleId::PushPermission.index()] = Level::Deny;
+        assert_eq!(device_verdict(&statuses, &strict), Verdict::AtRisk, "at deny, never observable means at risk");
+    }
+
+    #[test]
     fn a_user_is_as_reachable_as_their_best_device() {
         let inv = inventory(vec![
             ready("d1", "ann@x"),
@@ -493,6 +529,7 @@ mod tests {
         assert_eq!(audit.users.len(), 1);
         let kiosk = audit.devices.iter().find(|d| inv.devices[d.device].id == "kiosk").unwrap();
         assert_eq!(kiosk.statuses[RuleId::HasRecipient.index()], Status::Fail);
+        assert!(kiosk.reason(RuleId::HasRecipient).is_some_and(|r| r.contains("no user")), "{:?}", kiosk.reasons);
         assert_eq!(kiosk.verdict, Verdict::Unreachable);
     }
 
@@ -509,6 +546,17 @@ mod tests {
         assert_eq!(order, vec!["k", "c", "a", "b"]);
         let users: Vec<&str> = audit.users.iter().map(|u| &*u.recipient).collect();
         assert_eq!(users, vec!["amy@x", "zed@x"]);
+    }
+
+    #[test]
+    fn reasons_are_kept_for_failed_and_unknown_rules_only() {
+        let inv = inventory(vec![stale("d1", "a@x")]);
+        let audit = run(&inv, &settings(), &[]).unwrap();
+        let device = &audit.devices[0];
+        let kept: Vec<RuleId> = device.reasons.iter().map(|(rule, _)| *rule).collect();
+        assert_eq!(kept, vec![RuleId::RecentCheckIn, RuleId::PushPermission]);
+        assert!(device.reason(RuleId::RecentCheckIn).is_some_and(|r| r.contains("90 days")), "{:?}", device.reasons);
+        assert_eq!(device.reason(RuleId::CompanyPortal), None, "a passed rule keeps no reason");
     }
 
     #[test]

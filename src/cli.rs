@@ -6,13 +6,16 @@ use std::path::PathBuf;
 use chrono::{DateTime, Utc};
 use clap::{Args, Parser, Subcommand, ValueEnum};
 
+use crate::report::StdoutFormat;
+use crate::source::graph::{AppsVia, Cloud};
+
 #[derive(Debug, Parser)]
 #[command(
     name = "intune-reach",
     version,
     about = "Which Intune users can really receive a custom notification, and why the others cannot",
     after_help = "Exit codes: 0 audit done, 1 --fail-under gate failed, 2 usage or input-file error, \
-3 source error (sign-in, network, Graph, or an inventory that could not be read whole)."
+3 source error (sign-in, network, Graph, or an inventory that could not be read whole), 130 interrupted."
 )]
 pub struct Cli {
     #[command(subcommand)]
@@ -30,12 +33,38 @@ pub enum Command {
     /// The simulated Intune tenant.
     #[command(subcommand)]
     Sim(SimCommand),
+    /// Print a shell completion script (bash, zsh, fish, powershell, elvish) on standard output.
+    Completions(CompletionsArgs),
+    /// Write the manual pages (roff), one per command, into a folder.
+    Man(ManArgs),
 }
 
+/// Implements [`ValueEnum`] for an enum of another module by its command-line names, so that the
+/// module itself does not depend on clap.
+macro_rules! value_enum {
+    ($type:ty { $($variant:path => $name:literal),+ $(,)? }) => {
+        impl ValueEnum for $type {
+            fn value_variants<'a>() -> &'a [Self] {
+                &[$($variant),+]
+            }
+            fn to_possible_value(&self) -> Option<clap::builder::PossibleValue> {
+                Some(clap::builder::PossibleValue::new(match self { $($variant => $name),+ }))
+            }
+        }
+    };
+}
+
+value_enum!(StdoutFormat { StdoutFormat::Table => "table", StdoutFormat::Json => "json" });
+value_enum!(Cloud { Cloud::Global => "global", Cloud::UsGov => "usgov", Cloud::UsGovDod => "usgov-dod", Cloud::China => "china" });
+value_enum!(AppsVia { AppsVia::DetectedApps => "detected-apps", AppsVia::PerDevice => "per-device" });
+
+/// How devices are read from Graph.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
-pub enum OutputFormat {
-    Table,
-    Json,
+pub enum DevicesVia {
+    /// Sharded `managedDevices` listings.
+    List,
+    /// Intune's `Devices` report through export jobs (planned).
+    Export,
 }
 
 #[derive(Debug, Args)]
@@ -43,14 +72,62 @@ pub struct AuditArgs {
     #[command(flatten)]
     pub source: SourceArgs,
 
+    #[command(flatten)]
+    pub scope: ScopeArgs,
+
+    #[command(flatten)]
+    pub rules: RuleArgs,
+
+    #[command(flatten)]
+    pub output: OutputArgs,
+
+    #[command(flatten)]
+    pub connection: ConnectionArgs,
+
+    #[command(flatten)]
+    pub demo_tenant: DemoTenantArgs,
+}
+
+/// Where the inventory comes from (without one of these: live Microsoft Graph).
+#[derive(Debug, Args)]
+#[command(next_help_heading = "Source (default: live Microsoft Graph)")]
+pub struct SourceArgs {
+    /// Audit a built-in simulated tenant, served by the simulated Graph on 127.0.0.1.
+    #[arg(long, conflicts_with_all = ["snapshot", "intune_export"])]
+    pub demo: bool,
+
+    /// Audit a snapshot written by `fetch` or `sim snapshot`.
+    #[arg(long, value_name = "FILE", conflicts_with = "intune_export")]
+    pub snapshot: Option<PathBuf>,
+
+    /// Audit the admin center's device export (Devices > All devices > Export).
+    #[arg(long, value_name = "DEVICES.csv")]
+    pub intune_export: Option<PathBuf>,
+
+    /// The Discovered apps export, with --intune-export.
+    #[arg(long, value_name = "APPS.csv", requires = "intune_export")]
+    pub apps_export: Option<PathBuf>,
+
+    /// Target users (CSV with a userPrincipalName or UPN column), with --intune-export.
+    #[arg(long, value_name = "USERS.csv", requires = "intune_export")]
+    pub members_export: Option<PathBuf>,
+
+    /// Accept an inventory that could not be read whole; every report then says so.
+    #[arg(long)]
+    pub allow_incomplete: bool,
+}
+
+#[derive(Debug, Args)]
+#[command(next_help_heading = "Scope")]
+pub struct ScopeArgs {
     /// Audit only the transitive user members of this group (repeatable, at most 25).
     #[arg(long = "group", value_name = "ID")]
     pub groups: Vec<String>,
+}
 
-    /// Folder for devices.csv, users.csv and summary.json.
-    #[arg(long, value_name = "DIR", default_value = "reports")]
-    pub out: PathBuf,
-
+#[derive(Debug, Args)]
+#[command(next_help_heading = "Rules")]
+pub struct RuleArgs {
     /// The audit's clock (RFC 3339), so a run can be reproduced exactly. Default: now.
     #[arg(long, value_name = "RFC3339", value_parser = parse_time)]
     pub as_of: Option<DateTime<Utc>>,
@@ -66,14 +143,22 @@ pub struct AuditArgs {
     /// Override a rule's level (repeatable; wins over --config).
     #[arg(long = "level", value_name = "RULE=deny|warn|allow")]
     pub levels: Vec<String>,
+}
+
+#[derive(Debug, Args)]
+#[command(next_help_heading = "Output")]
+pub struct OutputArgs {
+    /// Folder for the report files.
+    #[arg(long, value_name = "DIR", default_value = "reports")]
+    pub out: PathBuf,
+
+    /// What to print on standard output.
+    #[arg(long, value_enum, default_value_t = StdoutFormat::Table)]
+    pub format: StdoutFormat,
 
     /// Exit 1 when the share of ready users is below PERCENT.
     #[arg(long, value_name = "PERCENT", value_parser = parse_percent)]
     pub fail_under: Option<f64>,
-
-    /// What to print on standard output.
-    #[arg(long, value_enum, default_value_t = OutputFormat::Table)]
-    pub format: OutputFormat,
 
     /// Print nothing on standard output except with --format json; no progress bars.
     #[arg(long, short)]
@@ -90,33 +175,12 @@ pub struct AuditArgs {
     /// The CSV field delimiter: ',' or ';'.
     #[arg(long, value_name = "CHAR", default_value = ",", value_parser = parse_delimiter)]
     pub delimiter: u8,
-
-    /// Accept an inventory that could not be read whole; every report then says so.
-    #[arg(long)]
-    pub allow_incomplete: bool,
-
-    #[command(flatten)]
-    pub graph: GraphArgs,
 }
 
+/// The demo tenant's size and seed.
 #[derive(Debug, Args)]
-#[group(multiple = false)]
-pub struct SourceArgs {
-    /// Audit a built-in simulated tenant, served by the simulated Graph on 127.0.0.1.
-    #[arg(long)]
-    pub demo: bool,
-
-    /// Audit a snapshot written by `fetch` or `sim snapshot`.
-    #[arg(long, value_name = "FILE")]
-    pub snapshot: Option<PathBuf>,
-
-    /// Audit the admin center's device export (Devices > All devices > Export).
-    #[arg(long, value_name = "DEVICES.csv")]
-    pub intune_export: Option<PathBuf>,
-}
-
-#[derive(Debug, Args)]
-pub struct GraphArgs {
+#[command(next_help_heading = "Simulated tenant (with --demo)")]
+pub struct DemoTenantArgs {
     /// Number of devices of the demo tenant.
     #[arg(long, value_name = "N", default_value_t = 2000, requires = "demo")]
     pub devices: usize,
@@ -124,28 +188,18 @@ pub struct GraphArgs {
     /// Seed of the demo tenant.
     #[arg(long, value_name = "S", default_value_t = 42, requires = "demo")]
     pub seed: u64,
-
-    /// The Discovered apps export, with --intune-export.
-    #[arg(long, value_name = "APPS.csv", requires = "intune_export")]
-    pub apps_export: Option<PathBuf>,
-
-    /// Target users (CSV with a userPrincipalName or UPN column), with --intune-export.
-    #[arg(long, value_name = "USERS.csv", requires = "intune_export")]
-    pub members_export: Option<PathBuf>,
-
-    #[command(flatten)]
-    pub connection: ConnectionArgs,
 }
 
 /// How to reach Microsoft Graph (the live source).
 #[derive(Debug, Args, Clone)]
+#[command(next_help_heading = "Microsoft Graph")]
 pub struct ConnectionArgs {
     /// Entra tenant id.
-    #[arg(long, env = "AZURE_TENANT_ID", value_name = "ID")]
+    #[arg(long, env = "AZURE_TENANT_ID", hide_env_values = true, value_name = "ID")]
     pub tenant_id: Option<String>,
 
     /// Application (client) id of the app registration.
-    #[arg(long, env = "AZURE_CLIENT_ID", value_name = "ID")]
+    #[arg(long, env = "AZURE_CLIENT_ID", hide_env_values = true, value_name = "ID")]
     pub client_id: Option<String>,
 
     /// File holding the client secret (else AZURE_CLIENT_SECRET). Never pass a secret as an argument.
@@ -157,8 +211,8 @@ pub struct ConnectionArgs {
     pub certificate: Option<PathBuf>,
 
     /// National cloud.
-    #[arg(long, value_name = "CLOUD", default_value = "global", value_parser = ["global", "usgov", "usgov-dod", "china"])]
-    pub cloud: String,
+    #[arg(long, value_enum, default_value_t = Cloud::Global)]
+    pub cloud: Cloud,
 
     /// Override the Graph host (http only for loopback).
     #[arg(long, value_name = "URL")]
@@ -169,12 +223,12 @@ pub struct ConnectionArgs {
     pub login_url: Option<String>,
 
     /// How app evidence is read.
-    #[arg(long, value_name = "STRATEGY", default_value = "detected-apps", value_parser = ["detected-apps", "per-device"])]
-    pub apps_via: String,
+    #[arg(long, value_enum, default_value_t = AppsVia::DetectedApps)]
+    pub apps_via: AppsVia,
 
     /// How devices are read (`export`, through report export jobs, is planned).
-    #[arg(long, value_name = "STRATEGY", default_value = "list", value_parser = ["list", "export"])]
-    pub devices_via: String,
+    #[arg(long, value_enum, default_value_t = DevicesVia::List)]
+    pub devices_via: DevicesVia,
 
     /// Requests to Graph in flight at once.
     #[arg(long, value_name = "N", default_value_t = 8, value_parser = clap::value_parser!(u16).range(1..=64))]
@@ -207,14 +261,37 @@ pub struct FetchArgs {
     pub connection: ConnectionArgs,
 }
 
+/// How the rule list is printed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum RulesFormat {
+    Table,
+    Json,
+    /// The page `docs/rules.md` is generated from.
+    Markdown,
+}
+
 #[derive(Debug, Args)]
 pub struct RulesArgs {
     /// TOML configuration, to show the levels it sets.
     #[arg(long, value_name = "FILE")]
     pub config: Option<PathBuf>,
 
-    #[arg(long, value_enum, default_value_t = OutputFormat::Table)]
-    pub format: OutputFormat,
+    #[arg(long, value_enum, default_value_t = RulesFormat::Table)]
+    pub format: RulesFormat,
+}
+
+#[derive(Debug, Args)]
+pub struct CompletionsArgs {
+    /// The shell.
+    #[arg(value_enum)]
+    pub shell: clap_complete::Shell,
+}
+
+#[derive(Debug, Args)]
+pub struct ManArgs {
+    /// The folder to write `intune-reach.1` and one page per command into.
+    #[arg(long, value_name = "DIR", default_value = ".")]
+    pub out: PathBuf,
 }
 
 #[derive(Debug, Subcommand)]
@@ -265,6 +342,7 @@ pub struct ServeArgs {
 
 /// Faults the simulated Graph can inject.
 #[derive(Debug, Args, Clone, Default)]
+#[command(next_help_heading = "Faults")]
 pub struct FaultArgs {
     /// Delay every response by N milliseconds.
     #[arg(long, value_name = "N", default_value_t = 0)]
@@ -334,6 +412,28 @@ mod tests {
     #[test]
     fn cli_definition_is_consistent() {
         Cli::command().debug_assert();
+    }
+
+    /// Every command's `--help`, rendered at a fixed width: a change to an option shows in review.
+    #[test]
+    fn help_of_every_command() {
+        fn walk(command: &mut clap::Command, path: String, pages: &mut Vec<(String, String)>) {
+            pages.push((path.clone(), command.render_long_help().to_string()));
+            for sub in command.get_subcommands_mut() {
+                let name = format!("{path} {}", sub.get_name());
+                walk(sub, name, pages);
+            }
+        }
+        let mut command = Cli::command().term_width(100);
+        command.build();
+        let mut pages = Vec::new();
+        walk(&mut command, "intune-reach".to_owned(), &mut pages);
+        for (path, help) in pages {
+            if path.ends_with(" help") || path.contains(" help ") {
+                continue;
+            }
+            insta::assert_snapshot!(path.replace(' ', "_"), help);
+        }
     }
 
     #[test]

@@ -1,4 +1,4 @@
-//! The library's error type. Every error knows which exit code it maps to (CONTRACT.md):
+//! The library's error type. Every error knows which exit code it maps to (README, "Exit codes"):
 //! 2 for usage, configuration and input files, 3 for the source (sign-in, network, Graph, a partial read).
 
 use std::path::PathBuf;
@@ -9,6 +9,8 @@ pub mod exit {
     pub const GATE_FAILED: i32 = 1;
     pub const INPUT: i32 = 2;
     pub const SOURCE: i32 = 3;
+    /// Stopped by Ctrl-C (the shell's 128 + SIGINT).
+    pub const INTERRUPTED: i32 = 130;
 }
 
 #[derive(Debug, thiserror::Error)]

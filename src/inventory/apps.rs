@@ -7,6 +7,10 @@
 
 use super::{AppEvidence, Device, Platform};
 
+/// What app evidence can prove, true of every audit (the app-inventory coverage of Intune).
+pub const APP_INVENTORY_CAVEAT: &str = "App inventory on personally-owned devices lists managed apps only and \
+refreshes about every 7 days: a missing Company Portal or Google Play services there is unknown, not a fail.";
+
 /// Which receiving app (or Google Play services) an app record is.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum AppKind {

@@ -47,7 +47,7 @@ pub fn parse_sync_time(raw: Option<&str>) -> Option<DateTime<Utc>> {
     (time.year() > 1).then_some(time)
 }
 
-/// Classifies a device record (PREREQUISITES.md "Normalising a device"). Err names what is wrong.
+/// Classifies a device record (docs/rules.md, "How a device is classified"). Err names what is wrong.
 /// Repeated values are interned in `interner`.
 pub fn normalise(raw: &DeviceRecord<'_>, interner: &mut Interner) -> Result<Device, String> {
     let id = raw.id.map(str::trim).filter(|id| !id.is_empty());

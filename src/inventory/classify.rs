@@ -1,4 +1,5 @@
-//! Device classification, exactly as PREREQUISITES.md "Normalising a device" says.
+//! Device classification, as docs/rules.md, "How a device is classified", documents it
+//! (that section is generated from the tables here).
 //!
 //! The Android-mode mapping of `deviceType` and `managementAgent` is inferred, not documented by
 //! Microsoft, so it is kept in one table ([`ANDROID_MODE_TABLE`]) that is easy to correct.
@@ -74,7 +75,7 @@ pub enum ModeField {
     ManagementAgent,
 }
 
-/// The Android-mode table, first match wins (rows in order of the steps in PREREQUISITES.md).
+/// The Android-mode table, first match wins (rows in the order of the steps).
 /// Values are compared case-insensitively.
 pub const ANDROID_MODE_TABLE: &[(ModeField, &str, AndroidMode)] = &[
     // Step 1: deviceEnrollmentType (documented).

@@ -44,7 +44,7 @@ pub struct Device {
     pub enrollment_type: Option<Text>,
     /// `None` when missing, unparseable, or the `0001-01-01` placeholder.
     pub last_sync: Option<DateTime<Utc>>,
-    /// Whether a missing app can be trusted as really missing (PREREQUISITES.md).
+    /// Whether a missing app can be trusted as really missing (docs/rules.md, "How a device is classified").
     pub inventory_complete: bool,
     /// The apps the rules look at, as the source saw them on this device.
     pub apps: Vec<AppEvidence>,

@@ -4,18 +4,13 @@
 use serde::ser::SerializeMap;
 use serde::{Serialize, Serializer};
 
-use super::Report;
+use std::io::Write;
+
+use super::{Report, Reporter};
 use crate::audit::{percent, Audit, Verdict};
+use crate::inventory::apps::APP_INVENTORY_CAVEAT;
 use crate::rules::Settings;
-use crate::rules::{RuleId, Status};
-
-/// The caveat that is true of every audit: Graph cannot tell whether notifications are allowed.
-pub const PUSH_PERMISSION_CAVEAT: &str = "Push permission for Company Portal (or the Intune app) is not observable \
-through Microsoft Graph: `push-permission` is unknown on every device. Ask users to allow notifications.";
-
-/// The caveat on app inventory coverage.
-pub const INVENTORY_CAVEAT: &str = "App inventory on personally-owned devices lists managed apps only and \
-refreshes about every 7 days: a missing Company Portal or Google Play services there is unknown, not a fail.";
+use crate::rules::{self, RuleId, Status};
 
 #[derive(Serialize)]
 pub struct Summary<'a> {
@@ -119,10 +114,25 @@ impl Serialize for RuleSummaries<'_> {
     }
 }
 
+/// `summary.json`, pretty-printed.
+pub struct SummaryJson;
+
+impl Reporter for SummaryJson {
+    fn name(&self) -> &'static str {
+        "summary.json"
+    }
+
+    fn render(&self, report: Report<'_>, out: &mut dyn Write) -> std::io::Result<()> {
+        serde_json::to_writer_pretty(&mut *out, &summary(report))?;
+        out.write_all(b"\n")
+    }
+}
+
 pub fn summary(report: Report<'_>) -> Summary<'_> {
     let Report { audit, inventory, settings } = report;
     let source = &inventory.source;
-    let mut caveats = vec![PUSH_PERMISSION_CAVEAT.to_owned(), INVENTORY_CAVEAT.to_owned()];
+    let mut caveats: Vec<String> = rules::caveats().map(|(_, caveat)| caveat.to_owned()).collect();
+    caveats.push(APP_INVENTORY_CAVEAT.to_owned());
     if !source.complete {
         caveats.insert(
             0,

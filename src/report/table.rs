@@ -2,9 +2,11 @@
 
 use comfy_table::{presets, CellAlignment, ContentArrangement, Table};
 
-use super::Report;
+use std::io::Write;
+
+use super::{Report, Reporter};
 use crate::audit::{percent, Verdict};
-use crate::rules::{RuleId, Status};
+use crate::rules::{self, RuleId, Status};
 
 fn table(header: &[&str]) -> Table {
     let mut table = Table::new();
@@ -26,6 +28,19 @@ fn verdict_table(noun: &str, total: usize, count: impl Fn(Verdict) -> usize) -> 
     }
     t.add_row(vec!["total".to_owned(), total.to_string(), String::new()]);
     t
+}
+
+/// The terminal summary.
+pub struct TerminalTable;
+
+impl Reporter for TerminalTable {
+    fn name(&self) -> &'static str {
+        "table"
+    }
+
+    fn render(&self, report: Report<'_>, out: &mut dyn Write) -> std::io::Result<()> {
+        out.write_all(render(report).as_bytes())
+    }
 }
 
 /// Renders the summary as text for a terminal.
@@ -67,7 +82,9 @@ pub fn render(report: Report<'_>) -> String {
     for warning in &source.warnings {
         out.push_str(&format!("warning: {warning}\n"));
     }
-    out.push_str("note: push-permission is not observable through Microsoft Graph (unknown on every device).\n");
+    for (rule, caveat) in rules::caveats() {
+        out.push_str(&format!("note ({rule}): {caveat}\n"));
+    }
     out
 }
 

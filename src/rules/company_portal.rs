@@ -3,11 +3,11 @@
 //! Company Portal processes custom notifications and raises the push notification; on Android the
 //! Microsoft Intune app can do this too (memdocs intune/intune-service/remote-actions/
 //! custom-notifications.md). App inventory is proof of presence, but proof of absence only where it
-//! lists every app (`inventory_complete`), so a missing app is a fail only there (PREREQUISITES.md,
+//! lists every app (`inventory_complete`), so a missing app is a fail only there (docs/rules.md,
 //! rules table and the app-inventory fact). Matching names and ids come from the settings' catalog.
 
 use super::Settings;
-use super::{Level, Outcome, Rule, RuleId};
+use super::{Level, Outcome, Rule, RuleId, Status};
 use crate::inventory::AppKind;
 use crate::inventory::{Device, Platform};
 
@@ -17,6 +17,17 @@ pub const RULE: Rule = Rule {
     checks: "Company Portal (or, on Android, the Microsoft Intune app) is installed on the device.",
     fail_means: "No app on the device can receive the custom notification and show it.",
     fix: "Deploy Company Portal (iOS, Android) or the Microsoft Intune app (Android) as a required app.",
+    decision: &[
+        (Status::Pass, "a receiving app is in the device's app evidence (iOS: Company Portal; Android: Company Portal or the Microsoft Intune app), matched by name or package id."),
+        (Status::Fail, "no receiving app, and the device's app inventory lists every app (corporate iOS, corporate device administrator, Android fully managed, dedicated, corporate work profile)."),
+        (Status::Unknown, "no receiving app, and the inventory may not list every app (personally-owned devices list managed apps only)."),
+        (Status::NotApplicable, "the platform is neither iOS/iPadOS nor Android."),
+    ],
+    sources: &[
+        "Company Portal (or the Intune app on Android) processes custom notifications (memdocs: intune/intune-service/remote-actions/custom-notifications.md)",
+        "App inventory coverage by ownership and mode (memdocs: intune/intune-service/apps/app-discovered-apps.md)",
+    ],
+    caveat: None,
     evaluate,
 };
 

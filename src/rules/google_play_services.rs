@@ -3,10 +3,10 @@
 //! Android custom notifications need Google Play services (memdocs custom-notifications.md, 2020 and
 //! 2023; the 2025 text dropped the sentence, so the rule stays on by default and is configurable).
 //! AOSP devices have none. Presence in app inventory is proof; absence is proof only where the
-//! inventory lists every app (PREREQUISITES.md, rules table and the app-inventory fact).
+//! inventory lists every app (docs/rules.md, the rule and the app catalogue).
 
 use super::Settings;
-use super::{Level, Outcome, Rule, RuleId};
+use super::{Level, Outcome, Rule, RuleId, Status};
 use crate::inventory::{AndroidMode, Device, Platform};
 
 pub const RULE: Rule = Rule {
@@ -15,6 +15,17 @@ pub const RULE: Rule = Rule {
     checks: "On Android, Google Play services is on the device.",
     fail_means: "Android custom notifications need Google Play services; without it they do not arrive.",
     fix: "Use an Android device with Google Play services; AOSP devices cannot receive notifications.",
+    decision: &[
+        (Status::Pass, "Android: Google Play services is in the device's app evidence."),
+        (Status::Fail, "Android AOSP; or Google Play services is missing and the app inventory lists every app."),
+        (Status::Unknown, "Android: missing from an inventory that may not list every app."),
+        (Status::NotApplicable, "the device is not Android."),
+    ],
+    sources: &[
+        "Android needs Google Play services (memdocs: custom-notifications.md, 2020 and 2023 versions)",
+        "Package names (memdocs: intune/intune-service/apps/apps-add-android-for-work.md)",
+    ],
+    caveat: None,
     evaluate,
 };
 

@@ -2,11 +2,11 @@
 //!
 //! Group sends reach users, not devices: "each supported device enrolled by the user receives the
 //! message; devices that are members of the group are ignored". A userless device (shared, kiosk) is
-//! never reached. The recipient itself is decided once, in the inventory (PREREQUISITES.md,
-//! "Normalising a device" and the rules table).
+//! never reached. The recipient itself is decided once, in the inventory (docs/rules.md,
+//! "How a device is classified" and the rule's table).
 
 use super::Settings;
-use super::{Level, Outcome, Rule, RuleId};
+use super::{Level, Outcome, Rule, RuleId, Status};
 use crate::inventory::Device;
 
 pub const RULE: Rule = Rule {
@@ -15,6 +15,14 @@ pub const RULE: Rule = Rule {
     checks: "The device has a user (enrolling user, UPN or user id) that a group send can reach.",
     fail_means: "Group sends reach users, not devices; a device without a user never gets the message.",
     fix: "Assign a primary user to the device; userless shared or kiosk devices cannot be reached.",
+    decision: &[
+        (Status::Pass, "the device has a recipient: the enrolling user's UPN where the source gives it, else the primary user's UPN (lower-cased), else the user id."),
+        (Status::Fail, "no recipient (userless, shared or kiosk devices; the all-zero user id names nobody)."),
+    ],
+    sources: &[
+        "Group sends reach users, not devices (memdocs: intune/intune-service/remote-actions/custom-notifications.md)",
+    ],
+    caveat: None,
     evaluate,
 };
 

@@ -3,7 +3,7 @@
 //! Custom notifications go only to MDM-enrolled devices; Exchange-only records (`eas`) and other
 //! non-MDM agents are not enrolled, and a device being retired, wiped or deleted is leaving. The
 //! agent and the state are judged separately and combined so that fail wins over unknown and unknown
-//! over pass (PREREQUISITES.md, rules table and "Reading the table exactly"; values from the Graph
+//! over pass (docs/rules.md; values from the Graph
 //! `managementAgentType` and `managementState` enums).
 
 use std::borrow::Cow;
@@ -18,6 +18,16 @@ pub const RULE: Rule = Rule {
     checks: "The device is MDM-enrolled in Intune and is not being retired, wiped or deleted.",
     fail_means: "Intune sends custom notifications only to MDM-enrolled devices; this one gets none.",
     fix: "Enroll the device in Intune MDM; Exchange-only or app-protection management is not enough.",
+    decision: &[
+        (Status::Pass, "`managementAgent` is an MDM agent (mdm, easMdm, configurationManagerClientMdm, configurationManagerClientMdmEas, googleCloudDevicePolicyController, intuneAosp, microsoft365ManagedMdm, google) and `managementState` is absent or `managed`."),
+        (Status::Fail, "the agent is a known non-MDM value (eas, easIntuneClient, intuneClient, configurationManagerClient, jamf, msSense, unknown), or the state is retirePending, retireFailed, retireIssued, wipePending, wipeFailed, wipeIssued or deletePending (fail wins over unknown)."),
+        (Status::Unknown, "the agent is missing or unrecognised, or the state is any other value (unhealthy, discovered, retireCanceled, wipeCanceled, ...)."),
+    ],
+    sources: &[
+        "Intune custom notifications: MDM-enrolled devices only (memdocs: intune/intune-service/remote-actions/custom-notifications.md)",
+        "Graph enums managementAgentType and managementState (msgraph-metadata: schemas/v1.0-Prod.csdl)",
+    ],
+    caveat: None,
     evaluate,
 };
 

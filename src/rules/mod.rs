@@ -1,7 +1,7 @@
 //! The delivery prerequisites: one rule per file, one registry, stable kebab-case ids.
 //!
 //! A rule is a pure function from one device (and the settings) to an [`Outcome`]. Rules never do
-//! I/O. [`REGISTRY`] lists them in the order of the table in PREREQUISITES.md, which is also the order
+//! I/O. [`REGISTRY`] lists them in the order of docs/rules.md (generated from it), which is also the order
 //! of every rule list in the reports.
 
 mod company_portal;
@@ -188,6 +188,13 @@ pub struct Rule {
     pub fail_means: &'static str,
     /// How to fix a fail.
     pub fix: &'static str,
+    /// How each outcome is decided, one row per status it can give (the rule's decision table).
+    pub decision: &'static [(Status, &'static str)],
+    /// The Microsoft documentation (or known issues) the rule rests on.
+    pub sources: &'static [&'static str],
+    /// What every audit must say about this rule, whatever its counts (for example that it is never
+    /// observable): listed with the summary's caveats.
+    pub caveat: Option<&'static str>,
     pub evaluate: fn(&Device, &Settings) -> Outcome,
 }
 
@@ -209,9 +216,14 @@ pub static REGISTRY: [Rule; RuleId::COUNT] = [
     push_permission::RULE,
 ];
 
-/// Runs every rule on one device; statuses in [`RuleId::ALL`] order.
-pub fn evaluate_all(device: &Device, settings: &Settings) -> [Status; RuleId::COUNT] {
-    std::array::from_fn(|i| (REGISTRY[i].evaluate)(device, settings).status)
+/// Runs every rule on one device; outcomes in [`RuleId::ALL`] order.
+pub fn evaluate_all(device: &Device, settings: &Settings) -> [Outcome; RuleId::COUNT] {
+    std::array::from_fn(|i| (REGISTRY[i].evaluate)(device, settings))
+}
+
+/// The caveats of the rules that have one, in table order.
+pub fn caveats() -> impl Iterator<Item = (RuleId, &'static str)> {
+    REGISTRY.iter().filter_map(|rule| rule.caveat.map(|caveat| (rule.id, caveat)))
 }
 
 #[cfg(test)]

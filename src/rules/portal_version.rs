@@ -3,13 +3,13 @@
 //! Android needs Company Portal >= 5.0.5291.0 or the Microsoft Intune app >= 2021.09.04; older apps
 //! show an "update your app" notice instead of the message (memdocs custom-notifications.md, 2023).
 //! Every receiving app found is looked at: pass if any meets its minimum, else unknown if any version
-//! cannot be compared, else fail (PREREQUISITES.md, "Reading the table exactly"). The minimums are
+//! cannot be compared, else fail (docs/rules.md). The minimums are
 //! configurable ([`crate::inventory::AppCatalog`]); versions are compared numerically part by part.
 
 use std::cmp::Ordering;
 
 use super::Settings;
-use super::{Level, Outcome, Rule, RuleId};
+use super::{Level, Outcome, Rule, RuleId, Status};
 use crate::inventory::AppKind;
 use crate::inventory::{Device, Platform};
 
@@ -19,6 +19,16 @@ pub const RULE: Rule = Rule {
     checks: "On Android, Company Portal >= 5.0.5291.0 or the Intune app >= 2021.09.04 (configurable).",
     fail_means: "Older apps show an \"update your app\" notice instead of the message.",
     fix: "Update Company Portal or the Microsoft Intune app from Google Play or the managed store.",
+    decision: &[
+        (Status::Pass, "Android: some receiving app found meets its minimum (Company Portal 5.0.5291.0, Intune app 2021.09.04), compared numerically part by part."),
+        (Status::Fail, "Android: every receiving app found is below its minimum."),
+        (Status::Unknown, "Android: none meets its minimum and some version cannot be compared."),
+        (Status::NotApplicable, "no receiving app was found, or the device is not Android."),
+    ],
+    sources: &[
+        "Minimum Android app versions for custom notifications (memdocs: custom-notifications.md, 2023)",
+    ],
+    caveat: None,
     evaluate,
 };
 

@@ -2,11 +2,11 @@
 //!
 //! The user must allow Company Portal (or the Intune app) to send notifications, but nothing in
 //! Microsoft Graph exposes that choice, so the rule is always unknown, never passed, on every device
-//! (PREREQUISITES.md, "What Intune custom notifications need"). Its default level is `allow`: it is
+//! (docs/rules.md). Its default level is `allow`: it is
 //! reported in `unknown_rules` but does not change a verdict.
 
 use super::Settings;
-use super::{Level, Outcome, Rule, RuleId};
+use super::{Level, Outcome, Rule, RuleId, Status};
 use crate::inventory::Device;
 
 pub const RULE: Rule = Rule {
@@ -15,6 +15,16 @@ pub const RULE: Rule = Rule {
     checks: "The user allowed Company Portal (or the Intune app) to send push notifications.",
     fail_means: "If notifications are blocked, the user gets no push alert for the message.",
     fix: "Ask users to allow notifications for Company Portal (or the Intune app) in device settings.",
+    decision: &[
+        (Status::Unknown, "always: nothing in Microsoft Graph exposes whether notifications are allowed, so it is never passed."),
+    ],
+    sources: &[
+        "The user must allow Company Portal to send notifications (memdocs: intune/intune-service/remote-actions/custom-notifications.md)",
+    ],
+    caveat: Some(
+        "Push permission for Company Portal (or the Intune app) is not observable through Microsoft Graph: \
+`push-permission` is unknown on every device. Ask users to allow notifications.",
+    ),
     evaluate,
 };
 
@@ -32,12 +42,12 @@ mod tests {
     use crate::rules::Status;
 
     #[test]
-    fn always_unknown_never_passed() {
+    fn never_passed_on_any_device() {
         let ready_ios = Device { inventory_complete: true, apps: vec![app("Company Portal", Some("5.2"))], ..ios() };
         let devices = [ready_ios, android(AndroidMode::PersonalWorkProfile), Device::default()];
         for device in &devices {
             let reason = check(evaluate(device, &settings()), Status::Unknown);
-            assert_eq!(reason, REASON);
+            assert!(reason.contains("not observable through Microsoft Graph"), "{reason}");
         }
     }
 }

@@ -3,12 +3,12 @@
 //! A device that stopped checking in is probably unused, reset or gone, so a message sent to it is
 //! likely missed. "Within" means `as_of - lastSyncDateTime <= stale_days x 24 h`; a sync in the
 //! future passes; a missing time (or the `0001-01-01` placeholder, already `None` in the inventory)
-//! is unknown (PREREQUISITES.md, rules table and "Reading the table exactly").
+//! is unknown (docs/rules.md).
 
 use chrono::{DateTime, TimeDelta, Utc};
 
 use super::Settings;
-use super::{Level, Outcome, Rule, RuleId};
+use super::{Level, Outcome, Rule, RuleId, Status};
 use crate::inventory::Device;
 
 pub const RULE: Rule = Rule {
@@ -17,6 +17,15 @@ pub const RULE: Rule = Rule {
     checks: "The device checked in with Intune within the stale threshold (default 30 days).",
     fail_means: "The device has not synced recently; it may be unused or gone, so the message may be missed.",
     fix: "Have the user open Company Portal and sync the device, or retire the stale device.",
+    decision: &[
+        (Status::Pass, "`lastSyncDateTime` is within `stale_days` (default 30) of the audit time (`as_of - lastSync <= stale_days x 24 h`), or in the future."),
+        (Status::Fail, "the last check-in is older than that."),
+        (Status::Unknown, "no check-in time (missing, unreadable or `0001-01-01`)."),
+    ],
+    sources: &[
+        "managedDevice lastSyncDateTime (Graph managedDevice resource)",
+    ],
+    caveat: None,
     evaluate,
 };
 

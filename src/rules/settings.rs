@@ -1,5 +1,5 @@
 //! What a rule may read besides the device: rule levels, the audit clock, the stale threshold and
-//! the app catalogue. Defaults come from the rule catalogue; `--config FILE` ([`crate::config`]) and
+//! the app catalogue. Defaults come from the rule catalogue; `--config FILE` (read on the app side) and
 //! `--level RULE=LEVEL` override them, in that order.
 
 use chrono::{DateTime, Utc};

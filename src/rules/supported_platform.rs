@@ -4,13 +4,13 @@
 //! managed and dedicated Android devices are reported as not supported (memdocs issues #2788, #4775),
 //! AOSP devices (no Google Play services) fail per the rules table, and macOS/Windows are not supported. Device administrator and
 //! corporate-owned work profile are simply not listed, so they are unknown, not failed.
-//! (PREREQUISITES.md, "What Intune custom notifications need"; memdocs
+//! (docs/rules.md; memdocs
 //! intune/intune-service/remote-actions/custom-notifications.md.)
 
 use std::borrow::Cow;
 
 use super::Settings;
-use super::{Level, Outcome, Rule, RuleId};
+use super::{Level, Outcome, Rule, RuleId, Status};
 use crate::inventory::{AndroidMode, Device, Platform};
 
 pub const RULE: Rule = Rule {
@@ -19,6 +19,16 @@ pub const RULE: Rule = Rule {
     checks: "The device is iOS/iPadOS or an Android personally-owned work profile device.",
     fail_means: "Intune does not deliver custom notifications to this kind of device.",
     fix: "Reach the user on an iOS/iPadOS or Android personally-owned work profile device instead.",
+    decision: &[
+        (Status::Pass, "iOS/iPadOS; Android personally-owned work profile."),
+        (Status::Fail, "Android fully managed, dedicated or AOSP; any other operating system (Windows, macOS, ...)."),
+        (Status::Unknown, "Android device administrator, corporate-owned work profile or an undetermined Android mode (not in the documented platform list); no operating system reported."),
+    ],
+    sources: &[
+        "Intune custom notifications (memdocs: intune/intune-service/remote-actions/custom-notifications.md)",
+        "Fully managed and dedicated Android reported as not supported (MicrosoftDocs/memdocs issues #2788, #4775)",
+    ],
+    caveat: None,
     evaluate,
 };
 

@@ -1,5 +1,8 @@
 //! Integration tests: one test binary (as ripgrep does), driving the `intune-reach` binary.
 
+mod docs;
+mod edges;
 mod graph;
 mod harness;
+mod layout;
 mod offline;

@@ -15,10 +15,7 @@ fn by<'a>(rows: &'a [BTreeMap<String, String>], column: &str, value: &str) -> &'
 
 #[test]
 fn rules_lists_every_rule_with_its_level() {
-    let out = bin().arg("rules").output().unwrap();
-    assert!(out.status.success());
-    let text = String::from_utf8(out.stdout).unwrap();
-    for (id, level) in [
+    let expected = [
         ("supported-platform", "deny"),
         ("mdm-enrolled", "deny"),
         ("has-recipient", "deny"),
@@ -27,14 +24,39 @@ fn rules_lists_every_rule_with_its_level() {
         ("google-play-services", "deny"),
         ("recent-check-in", "warn"),
         ("push-permission", "allow"),
-    ] {
-        let line = text.lines().find(|l| l.contains(id)).unwrap_or_else(|| panic!("{id} missing:\n{text}"));
-        assert!(line.contains(level), "{line}");
-    }
+    ];
     let out = bin().args(["rules", "--format", "json"]).output().unwrap();
     let list: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
-    assert_eq!(list.as_array().unwrap().len(), 8);
+    let listed: Vec<(&str, &str)> = list
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|rule| (rule["id"].as_str().unwrap(), rule["level"].as_str().unwrap()))
+        .collect();
+    assert_eq!(listed, expected, "every rule, in table order, with its default level");
     assert!(list[0]["fix"].as_str().unwrap().len() > 10);
+
+    // The table: the first two cells of each rule's row are its id and its level.
+    let out = bin().arg("rules").output().unwrap();
+    assert!(out.status.success());
+    let text = String::from_utf8(out.stdout).unwrap();
+    let rows: Vec<(String, String)> = text
+        .lines()
+        .filter_map(|line| {
+            let cells: Vec<&str> = line.split(['│', '┆']).map(str::trim).collect();
+            (cells.len() > 3 && expected.iter().any(|(id, _)| *id == cells[1]))
+                .then(|| (cells[1].to_owned(), cells[2].to_owned()))
+        })
+        .collect();
+    let expected_rows: Vec<(String, String)> = expected.iter().map(|(i, l)| (i.to_string(), l.to_string())).collect();
+    assert_eq!(rows, expected_rows, "{text}");
+
+    // A level set in the configuration shows.
+    let (_dir, config) = temp_file("levels.toml", b"[levels]\npush-permission = \"warn\"\n");
+    let out = bin().args(["rules", "--format", "json", "--config", config.to_str().unwrap()]).output().unwrap();
+    let list: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(list[7]["level"], "warn");
+    assert_eq!(list[7]["default_level"], "allow");
 }
 
 #[test]
