@@ -12,7 +12,7 @@ use crate::cli::{
     AuditArgs, Cli, Command, CompletionsArgs, ConnectionArgs, DevicesVia, FaultArgs, FetchArgs, ManArgs, RulesArgs,
     RulesFormat, ServeArgs, SimCommand, SnapshotArgs,
 };
-use crate::error::{exit, Error};
+use crate::error::{exit, Error, Incomplete};
 use crate::inventory::{Inventory, SourceInfo};
 use crate::report::{self, CsvOptions, Report};
 use crate::rules::Settings;
@@ -102,18 +102,22 @@ fn load_inventory(args: &AuditArgs, settings: &Settings) -> Result<Inventory, Er
             &settings.apps,
         );
     }
-    let progress = !args.output.quiet && std::io::stderr().is_terminal();
+    let progress = crate::progress::observer(!args.output.quiet && std::io::stderr().is_terminal());
     if source.demo {
         return demo_inventory(args, settings, progress);
     }
-    let options = graph_options(&args.connection, &args.scope.groups, settings, progress)?;
-    let fetched = runtime()?.block_on(graph::fetch(&options))?;
+    let options = graph_options(&args.connection, &args.scope.groups, settings)?;
+    let fetched = runtime()?.block_on(graph::fetch(&options, progress))?;
     graph_inventory(fetched, "graph", format!("Microsoft Graph tenant {}", options.tenant_id.as_deref().unwrap_or("?")))
 }
 
 /// The demo: a generated tenant, served by the simulated Graph on an ephemeral loopback port and read
 /// through the real Graph client (sign-in, paging, retries), exactly as a live tenant is.
-fn demo_inventory(args: &AuditArgs, settings: &Settings, progress: bool) -> Result<Inventory, Error> {
+fn demo_inventory(
+    args: &AuditArgs,
+    settings: &Settings,
+    progress: std::sync::Arc<dyn source::progress::ProgressObserver>,
+) -> Result<Inventory, Error> {
     let (devices, seed) = (args.demo_tenant.devices, args.demo_tenant.seed);
     let tenant = std::sync::Arc::new(sim::generator::generate(devices, seed, settings.as_of));
     let server_options = sim::server::ServerOptions::default();
@@ -128,8 +132,7 @@ fn demo_inventory(args: &AuditArgs, settings: &Settings, progress: bool) -> Resu
         options.client_id = Some(client_id);
         options.groups = args.scope.groups.clone();
         options.catalog = settings.apps.clone();
-        options.progress = progress;
-        let fetched = graph::fetch(&options).await;
+        let fetched = graph::fetch(&options, progress).await;
         server.shutdown().await;
         fetched
     })?;
@@ -146,7 +149,7 @@ fn graph_inventory(fetched: graph::Fetched, kind: &str, description: String) -> 
         telemetry: serde_json::to_value(&fetched.telemetry).ok(),
         ..Default::default()
     };
-    fetched.snapshot.to_inventory(source).map_err(Error::Source)
+    fetched.to_inventory(source)
 }
 
 /// The Graph client's options from the connection flags and the environment.
@@ -154,7 +157,6 @@ fn graph_options(
     connection: &ConnectionArgs,
     groups: &[String],
     settings: &Settings,
-    progress: bool,
 ) -> Result<graph::GraphOptions, Error> {
     if connection.devices_via == DevicesVia::Export {
         return Err(Error::Usage(
@@ -174,16 +176,15 @@ fn graph_options(
     options.max_concurrency = usize::from(connection.max_concurrency);
     options.groups = groups.to_vec();
     options.catalog = settings.apps.clone();
-    options.progress = progress;
     Ok(options)
 }
 
 fn fetch(args: &FetchArgs) -> Result<i32, Error> {
     check_groups(&args.groups)?;
     let settings = settings(None, args.config.as_deref(), None, &[])?;
-    let progress = !args.quiet && std::io::stderr().is_terminal();
-    let options = graph_options(&args.connection, &args.groups, &settings, progress)?;
-    let fetched = runtime()?.block_on(graph::fetch(&options))?;
+    let progress = crate::progress::observer(!args.quiet && std::io::stderr().is_terminal());
+    let options = graph_options(&args.connection, &args.groups, &settings)?;
+    let fetched = runtime()?.block_on(graph::fetch(&options, progress))?;
     let snapshot = &fetched.snapshot;
     write_json(&args.out, snapshot)?;
     if !args.quiet {
@@ -197,11 +198,8 @@ fn fetch(args: &FetchArgs) -> Result<i32, Error> {
         );
     }
     if !snapshot.complete {
-        return Err(Error::Source(format!(
-            "the inventory could not be read whole: {}. {} is marked incomplete (`\"complete\": false`)",
-            snapshot.gaps.join("; "),
-            args.out.display()
-        )));
+        let (gaps, written) = (snapshot.gaps.clone(), Some(args.out.clone()));
+        return Err(Error::Incomplete(Incomplete { inventory: None, gaps, written }));
     }
     Ok(exit::OK)
 }
@@ -217,16 +215,8 @@ fn audit(args: &AuditArgs) -> Result<i32, Error> {
     inventory.groups.retain(|group| groups.iter().any(|id| id.trim().eq_ignore_ascii_case(&group.id)));
     tracing::info!(devices = inventory.devices.len(), seconds = started.elapsed().as_secs_f64(), "inventory read");
     if !inventory.source.complete && !args.source.allow_incomplete {
-        let gaps = if inventory.source.gaps.is_empty() {
-            String::new()
-        } else {
-            format!(": {}", inventory.source.gaps.join("; "))
-        };
-        return Err(Error::Source(format!(
-            "the inventory ({}) could not be read whole{gaps}. No report was written; rerun with \
---allow-incomplete to write reports marked incomplete",
-            inventory.source.description
-        )));
+        let (description, gaps) = (inventory.source.description.clone(), inventory.source.gaps.clone());
+        return Err(Error::Incomplete(Incomplete { inventory: Some(description), gaps, written: None }));
     }
     let started = std::time::Instant::now();
     let audit = audit::run(&inventory, &settings, groups)?;
@@ -343,7 +333,7 @@ fn runtime() -> Result<tokio::runtime::Runtime, Error> {
     tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
-        .map_err(|e| Error::Source(format!("cannot start the async runtime: {e}")))
+        .map_err(|e| Error::Runtime { what: "cannot start the async runtime", source: e.into() })
 }
 
 fn sim_serve(args: &ServeArgs) -> Result<i32, Error> {

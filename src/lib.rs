@@ -3,7 +3,8 @@
 //! The pipeline runs one way (see `docs/architecture.md`):
 //! [`source`] -> [`inventory`] -> [`rules`] -> [`audit`] -> [`report`].
 //! A source only produces an [`inventory::Inventory`]; nothing downstream knows where the data came from.
-//! [`app`] wires a parsed command line ([`cli`]) to the pipeline; [`sim`] is the simulated tenant.
+//! [`app`] wires a parsed command line ([`cli`]) to the pipeline and draws its [`progress`]; [`sim`] is
+//! the simulated tenant.
 
 pub mod app;
 pub mod audit;
@@ -13,6 +14,7 @@ pub mod error;
 pub mod interrupt;
 pub mod inventory;
 pub mod output;
+pub mod progress;
 pub mod report;
 pub mod rules;
 pub mod sim;

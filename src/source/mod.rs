@@ -1,8 +1,10 @@
 //! Sources: each produces an [`crate::inventory::Inventory`] and nothing else. [`wire`] holds the Graph
-//! objects that the Graph client, the snapshot files and the simulated Graph share.
+//! objects that the Graph client, the snapshot files and the simulated Graph share; [`progress`] is
+//! how a source reports what it is doing, without drawing anything itself.
 
 pub mod graph;
 pub mod intune_export;
+pub mod progress;
 pub mod snapshot;
 pub mod wire;
 

@@ -9,15 +9,16 @@
 
 use std::collections::HashSet;
 
-use indicatif::ProgressBar;
 use tokio::task::JoinSet;
 
 use super::devices::task_failed;
+use super::error::GraphError;
 use super::http::{encode, GraphClient};
 use super::paging::{read_all, Listing, Page};
 use crate::error::Error;
 use crate::inventory::AppCatalog;
 use crate::inventory::AppEvidence;
+use crate::source::progress::Phase;
 use crate::source::wire::{DeviceRef, GraphDetectedApp};
 
 /// Whether the rules look at an app of this name.
@@ -26,10 +27,12 @@ pub(crate) fn is_wanted(catalog: &AppCatalog, app: &GraphDetectedApp) -> bool {
     !name.trim().is_empty() && catalog.kind_of(&AppEvidence { name: name.into(), id: None, version: None }).is_some()
 }
 
+/// Reads the tenant's detected apps that the rules look at, each with its devices; `phase` counts the
+/// apps whose devices were read.
 pub(crate) async fn read_detected_apps(
     client: &GraphClient,
     catalog: &AppCatalog,
-    bar: &ProgressBar,
+    phase: &Phase,
 ) -> Result<Vec<GraphDetectedApp>, Error> {
     let mut apps: Vec<GraphDetectedApp> = Vec::new();
     let mut seen = HashSet::new();
@@ -44,24 +47,25 @@ pub(crate) async fn read_detected_apps(
         Ok(page.next_link)
     })
     .await?;
-    bar.set_length(apps.len() as u64);
+    phase.total_known(apps.len() as u64);
 
     let mut tasks = JoinSet::new();
     for (index, app) in apps.iter().enumerate() {
         let Some(id) = app.id.as_deref().map(str::to_owned) else {
-            return Err(Error::Source(format!(
-                "reading detectedApps: the app \"{}\" has no id, so its devices cannot be read",
+            let message = format!(
+                "the app \"{}\" has no id, so its devices cannot be read",
                 app.display_name.as_deref().unwrap_or("")
-            )));
+            );
+            return Err(Error::Graph(GraphError::unusable("reading detectedApps", "GET", &url, message)));
         };
         let listing = Listing::new(
             format!("detectedApps/{id}/managedDevices"),
             app.display_name.as_deref().map(|name| format!("{name} {}", app.version.as_deref().unwrap_or(""))),
         );
-        let (client, bar) = (client.clone(), bar.clone());
+        let (client, phase) = (client.clone(), phase.clone());
         tasks.spawn(async move {
             let devices = read_app_devices(&client, &listing, &id).await;
-            bar.inc(1);
+            phase.advance(1);
             devices.map(|devices| (index, devices))
         });
     }
@@ -136,7 +140,7 @@ mod tests {
                 .mount(&server)
                 .await;
         }
-        let apps = read_detected_apps(&client, &AppCatalog::default(), &ProgressBar::hidden()).await.unwrap();
+        let apps = read_detected_apps(&client, &AppCatalog::default(), &Phase::unobserved()).await.unwrap();
         let summary: Vec<(String, Vec<String>)> = apps
             .iter()
             .map(|a| {

@@ -21,8 +21,10 @@ use reqwest::Method;
 use serde::Deserialize;
 use sha1::Digest;
 
-use super::http::{encode, Body, Call, Failure, OnThrottle, Transport};
+use super::error::{FailureKind, GraphError, Service};
+use super::http::{encode, Body, Call, Failure, Transport};
 use super::options::{Credential, Endpoints, GraphOptions, Secret};
+use super::retry::OnThrottle;
 use crate::error::Error;
 
 const CLIENT_ASSERTION_TYPE: &str = "urn:ietf:params:oauth:client-assertion-type:jwt-bearer";
@@ -130,12 +132,11 @@ impl Auth {
     }
 
     /// A new token after Graph refused the token of generation `refused`; a token renewed since by
-    /// another task is used instead of signing in again.
+    /// another task is used instead of signing in again. A ready token cannot be renewed: it comes back
+    /// as it is (the transport does not ask, see [`super::retry::TokenState::Ready`]).
     pub async fn renew(&self, transport: &Transport, refused: u64) -> Result<Bearer, Failure> {
         let credentials = match &self.mode {
-            Mode::Ready(_) => {
-                return Err(Failure::SignIn("the token from GRAPH_ACCESS_TOKEN cannot be renewed".to_owned()))
-            }
+            Mode::Ready(token) => return Ok(Bearer { token: token.clone(), generation: 0 }),
             Mode::ClientCredentials(credentials) => credentials,
         };
         let mut state = self.state.lock().await;
@@ -171,6 +172,7 @@ async fn request_token(credentials: &ClientCredentials, transport: &Transport) -
             credentials.tenant, credentials.client_id, credentials.token_url
         )
     };
+    let sign_in_error = |kind| GraphError::new(Service::SignIn, "POST", &credentials.token_url, kind);
     let assertion;
     let mut form: Vec<(&str, &str)> = vec![
         ("client_id", &credentials.client_id),
@@ -180,9 +182,11 @@ async fn request_token(credentials: &ClientCredentials, transport: &Transport) -
     match &credentials.proof {
         Proof::Secret(secret) => form.push(("client_secret", secret.expose())),
         Proof::Certificate(certificate) => {
-            assertion = certificate
-                .assertion(&credentials.token_url, &credentials.client_id)
-                .map_err(|e| Failure::SignIn(format!("{}: cannot sign the client assertion: {e}", context())))?;
+            assertion = certificate.assertion(&credentials.token_url, &credentials.client_id).map_err(|e| {
+                let mut error = sign_in_error(FailureKind::NotSent);
+                error.message = Some(format!("cannot sign the client assertion: {e}"));
+                Box::new(error).within(context())
+            })?;
             form.push(("client_assertion_type", CLIENT_ASSERTION_TYPE));
             form.push(("client_assertion", assertion.expose()));
         }
@@ -193,20 +197,20 @@ async fn request_token(credentials: &ClientCredentials, transport: &Transport) -
         url: &credentials.token_url,
         auth: None,
         body: Body::Form(&form),
-        weight: 0,
+        policy: &transport.policy,
+        budget: None,
         on_throttle: OnThrottle::Retry,
         phase: None,
     };
-    let reply = transport.send_boxed(call).await.map_err(|f| Failure::SignIn(format!("{}: {f}", context())))?;
+    let reply = transport.send_boxed(call).await.map_err(|failure| failure.within(context()))?;
     let parsed: Option<TokenReply> = serde_json::from_slice(&reply.body).ok();
     let (value, expires_in) = match parsed {
         Some(TokenReply { access_token: Some(token), expires_in }) if !token.is_empty() => (token, expires_in),
         _ => {
-            return Err(Failure::SignIn(format!(
-                "{}: the token endpoint answered HTTP {} without an access_token",
-                context(),
-                reply.status
-            )))
+            let mut error = sign_in_error(FailureKind::Unusable);
+            error.status = Some(reply.status);
+            error.message = Some(format!("the token endpoint answered HTTP {} without an access_token", reply.status));
+            return Err(Box::new(error).within(context()));
         }
     };
     // `expires_in` is a number (Entra v2), sometimes a numeric string; an hour when absent.
@@ -428,11 +432,19 @@ PdIowz9Y9AcNpvdkOmnLl7ywW0mtNk+mDmapl+34oAGGxvVMaEgCPyDru0MCWuS0
             .mount(&server)
             .await;
         let auth = auth_for(&server, Credential::Secret(Secret::new("s3cr3t-VALUE")));
-        let message = auth.bearer(&transport()).await.unwrap_err().to_string();
-        assert!(message.contains("invalid_client"), "{message}");
-        assert!(message.contains("AADSTS7000215: Invalid client secret provided"), "{message}");
-        assert!(message.contains("trace_id 0b8a2c8e-1111-4a4a-9c9c-2d2d2d2d2d2d"), "{message}");
-        assert!(message.contains("tenant-1") && message.contains("HTTP 401"), "{message}");
+        let failure = auth.bearer(&transport()).await.unwrap_err();
+        assert_eq!(failure.service, Service::SignIn);
+        assert_eq!((failure.method.as_str(), failure.path.as_str()), ("POST", "/tenant-1/oauth2/v2.0/token"));
+        assert_eq!((failure.status, failure.code.as_deref()), (Some(401), Some("invalid_client")));
+        assert_eq!(
+            failure.message.as_deref(),
+            Some("AADSTS7000215: Invalid client secret provided. Ensure the secret being sent in the request is the client secret value.")
+        );
+        assert_eq!(failure.request_id.as_deref(), Some("0b8a2c8e-1111-4a4a-9c9c-2d2d2d2d2d2d"));
+        assert_eq!(failure.correlation_id.as_deref(), Some("5c5c-aaaa"));
+        assert!(failure.context.starts_with("signing in (tenant tenant-1, client client-1, "), "{}", failure.context);
+        let message = failure.to_string();
+        assert!(message.contains("(trace_id 0b8a2c8e-1111-4a4a-9c9c-2d2d2d2d2d2d, correlation_id 5c5c-aaaa)"));
         assert!(!message.contains("s3cr3t-VALUE"), "{message}");
         assert!(!message.contains('\r') && !message.contains('\n'), "{message}");
     }
@@ -488,19 +500,11 @@ PdIowz9Y9AcNpvdkOmnLl7ywW0mtNk+mDmapl+34oAGGxvVMaEgCPyDru0MCWuS0
     }
 
     #[test]
-    fn microsoft_token_examples_parse() {
+    fn microsoft_token_example_parses() {
         let reply: TokenReply =
             serde_json::from_str(include_str!("../../../tests/fixtures/graph-docs/token-response.example.json"))
                 .unwrap();
         assert!(reply.access_token.is_some_and(|t| t.starts_with("eyJ")));
         assert_eq!(reply.expires_in.and_then(|v| v.as_u64()), Some(3599));
-        let mut failure = super::super::http::HttpFailure { status: 400, ..Default::default() };
-        super::super::http::parse_error_body(
-            include_bytes!("../../../tests/fixtures/graph-docs/token-error-response.example.json"),
-            &mut failure,
-        );
-        let message = failure.to_string();
-        assert!(message.contains("invalid_scope") && message.contains("AADSTS70011"), "{message}");
-        assert!(message.contains("trace_id 255d1aef-8c98-452f-ac51-23d051240864"), "{message}");
     }
 }

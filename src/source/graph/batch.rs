@@ -18,17 +18,18 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use indicatif::ProgressBar;
 use serde::Deserialize;
 use tokio::task::JoinSet;
 
 use super::apps::is_wanted;
 use super::devices::task_failed;
-use super::http::{encode, parse_error_body, permission_hint, Failure, GraphClient, HttpFailure, Stats};
+use super::error::{permission_hint, FailureKind, GraphError, Service};
+use super::http::{encode, Failure, GraphClient, Stats};
 use super::paging::{read_all, Listing, Page};
-use super::retry::{counts_against_cap, is_retryable_status, parse_retry_after};
+use super::retry::{counts_against_cap, parse_retry_after};
 use crate::error::Error;
 use crate::inventory::AppCatalog;
+use crate::source::progress::Phase;
 use crate::source::wire::{DeviceRef, GraphDetectedApp};
 
 /// Graph's limit of requests per `$batch`.
@@ -70,15 +71,15 @@ enum Next {
     Done,
 }
 
-/// Reads the apps of `devices` and returns the wanted ones with their devices.
+/// Reads the apps of `devices` and returns the wanted ones with their devices; `phase` counts the
+/// devices whose apps were read.
 pub(crate) async fn read_per_device(
     client: &GraphClient,
     devices: &[String],
     catalog: &AppCatalog,
     workers: usize,
-    bar: &ProgressBar,
+    phase: &Phase,
 ) -> Result<Vec<GraphDetectedApp>, Error> {
-    bar.set_length(devices.len() as u64);
     let now = Instant::now();
     let fresh = devices
         .iter()
@@ -98,8 +99,8 @@ pub(crate) async fn read_per_device(
     });
     let mut tasks = JoinSet::new();
     for _ in 0..workers.max(1) {
-        let (client, shared, bar) = (client.clone(), shared.clone(), bar.clone());
-        tasks.spawn(async move { worker(&client, &shared, &bar).await });
+        let (client, shared, phase) = (client.clone(), shared.clone(), phase.clone());
+        tasks.spawn(async move { worker(&client, &shared, &phase).await });
     }
     let mut found: Vec<(String, Vec<GraphDetectedApp>)> = Vec::with_capacity(devices.len());
     while let Some(joined) = tasks.join_next().await {
@@ -170,7 +171,7 @@ fn next(shared: &Shared) -> Next {
 async fn worker(
     client: &GraphClient,
     shared: &Shared,
-    bar: &ProgressBar,
+    phase: &Phase,
 ) -> Result<Vec<(String, Vec<GraphDetectedApp>)>, Error> {
     let mut found = Vec::new();
     loop {
@@ -178,7 +179,7 @@ async fn worker(
             Next::Done => return Ok(found),
             Next::Wait(wait) => tokio::time::sleep(wait).await,
             Next::Send(items) => {
-                let outcome = send_envelope(client, shared, items, &mut found, bar).await;
+                let outcome = send_envelope(client, shared, items, &mut found, phase).await;
                 lock(shared).in_flight -= 1;
                 outcome?;
             }
@@ -202,8 +203,33 @@ struct InnerAnswer {
     body: serde_json::Value,
 }
 
+/// The URL of a device's apps inside a `$batch` (relative to its version).
 fn inner_url(device: &str) -> String {
     format!("/deviceManagement/managedDevices/{}/detectedApps", encode(device))
+}
+
+/// The same request, as its whole URL (for errors).
+fn full_url(client: &GraphClient, device: &str) -> String {
+    format!("{}/beta{}", client.graph(), inner_url(device))
+}
+
+fn what_of_device(device: &str) -> String {
+    format!("reading detectedApps of device {device} (via $batch)")
+}
+
+/// The failure of an inner request that answered an error status.
+fn inner_failure(client: &GraphClient, device: &str, inner: &InnerAnswer) -> Failure {
+    let mut failure = GraphError::new(Service::Graph, "GET", &full_url(client, device), FailureKind::Status);
+    failure.status = Some(inner.status);
+    let header =
+        |name: &str| inner.headers.iter().find(|(k, _)| k.eq_ignore_ascii_case(name)).and_then(|(_, v)| v.as_str());
+    failure.retry_after = header("retry-after").and_then(parse_retry_after);
+    failure.request_id = header("request-id").map(str::to_owned);
+    failure.read_body(&serde_json::to_vec(&inner.body).unwrap_or_default());
+    if inner.status == 403 {
+        failure.hint = permission_hint(&failure.path);
+    }
+    Box::new(failure)
 }
 
 async fn send_envelope(
@@ -211,7 +237,7 @@ async fn send_envelope(
     shared: &Shared,
     items: Vec<Item>,
     found: &mut Vec<(String, Vec<GraphDetectedApp>)>,
-    bar: &ProgressBar,
+    phase: &Phase,
 ) -> Result<(), Error> {
     let now = Instant::now();
     let mut items = items;
@@ -229,33 +255,31 @@ async fn send_envelope(
         )
         .collect();
     let body = serde_json::to_vec(&serde_json::json!({ "requests": requests }))
-        .map_err(|e| Error::Source(format!("cannot write a $batch request: {e}")))?;
+        .map_err(|e| Error::Runtime { what: "cannot write a $batch request", source: e.into() })?;
     let first = items.first().map(|item| item.device.clone()).unwrap_or_default();
     let what = || format!("reading detectedApps of {} devices (via $batch, first {first})", items.len());
 
     let reply = match client.post_batch(&body, items.len()).await {
         Ok(reply) => reply,
-        Err(Failure::Http(failure)) if failure.status == 429 => {
+        Err(failure) if failure.graph_status() == Some(429) => {
             // The whole envelope was throttled: smaller envelopes from now on.
             let _ = shared.size.fetch_update(Ordering::Relaxed, Ordering::Relaxed, |s| Some((s / 2).max(1)));
             return requeue(client, shared, items.into_iter().map(|item| (item, failure.clone())).collect());
         }
         Err(failure) => return Err(failure.into_error(what())),
     };
-    let answer: BatchAnswer = serde_json::from_slice(&reply.body)
-        .map_err(|e| Error::Source(format!("{}: the answer is not a $batch response ({e})", what())))?;
+    let answer: BatchAnswer = serde_json::from_slice(&reply.body).map_err(|e| {
+        let url = format!("{}/beta/$batch", client.graph());
+        Error::Graph(reply.unusable(what(), "POST", &url, format!("the answer is not a $batch response ({e})")))
+    })?;
     let mut answers: BTreeMap<String, InnerAnswer> = answer.responses.into_iter().map(|a| (a.id.clone(), a)).collect();
     // Throttled inner requests, and whether one came without a Retry-After.
     let (mut throttled, mut unannounced) = (false, false);
     let mut again = Vec::new();
     for (i, item) in items.into_iter().enumerate() {
         let Some(inner) = answers.remove(&(i + 1).to_string()) else {
-            let failure = HttpFailure {
-                status: reply.status,
-                message: Some("the $batch answer has no response for this request".to_owned()),
-                ids: reply.request_id.iter().map(|id| ("request-id", id.clone())).collect(),
-                ..HttpFailure::default()
-            };
+            let message = "the $batch answer has no response for this request";
+            let failure = reply.unusable("", "GET", &full_url(client, &item.device), message);
             again.push((item, failure));
             continue;
         };
@@ -263,23 +287,12 @@ async fn send_envelope(
             let apps = inner_apps(client, shared, &item.device, inner.body).await?;
             found.push((item.device, apps));
             client.note_successes(1);
-            bar.inc(1);
+            phase.advance(1);
             continue;
         }
-        let mut failure = HttpFailure { status: inner.status, ..HttpFailure::default() };
-        let header =
-            |name: &str| inner.headers.iter().find(|(k, _)| k.eq_ignore_ascii_case(name)).and_then(|(_, v)| v.as_str());
-        failure.retry_after = header("retry-after").and_then(parse_retry_after);
-        if let Some(id) = header("request-id") {
-            failure.ids.push(("request-id", id.to_owned()));
-        }
-        parse_error_body(&serde_json::to_vec(&inner.body).unwrap_or_default(), &mut failure);
-        if !is_retryable_status(inner.status) {
-            if inner.status == 403 {
-                failure.hint = permission_hint(&inner_url(&item.device));
-            }
-            return Err(Failure::Http(failure)
-                .into_error(format!("reading detectedApps of device {} (via $batch)", item.device)));
+        let failure = inner_failure(client, &item.device, &inner);
+        if !client.policy().retry_statuses.contains(&inner.status) {
+            return Err(failure.into_error(what_of_device(&item.device)));
         }
         if inner.status == 429 {
             throttled = true;
@@ -302,15 +315,15 @@ async fn send_envelope(
 /// Puts requests back in the queue for a later envelope, or fails if the policy gives up on one. They
 /// wait together (for the longest `Retry-After` among them, else the backoff), so that they fill the
 /// next envelope together.
-fn requeue(client: &GraphClient, shared: &Shared, failed: Vec<(Item, HttpFailure)>) -> Result<(), Error> {
+fn requeue(client: &GraphClient, shared: &Shared, failed: Vec<(Item, Failure)>) -> Result<(), Error> {
     if failed.is_empty() {
         return Ok(());
     }
     let policy = client.policy();
     let attempt = failed.iter().map(|(item, _)| item.attempts + 1).max().unwrap_or(1);
     let retry_after = failed.iter().filter_map(|(_, failure)| failure.retry_after).max();
-    let delay = policy.delay(attempt, retry_after);
-    if retry_after.is_some() && failed.iter().any(|(_, failure)| failure.status == 429) {
+    let delay = policy.wait(attempt, retry_after, rand::random());
+    if retry_after.is_some() && failed.iter().any(|(_, failure)| failure.status == Some(429)) {
         // Graph's budget is per app: every envelope waits for the Retry-After, not only these requests.
         client.pause(delay);
     }
@@ -319,16 +332,15 @@ fn requeue(client: &GraphClient, shared: &Shared, failed: Vec<(Item, HttpFailure
     for (mut item, mut failure) in failed {
         item.attempts += 1;
         let progress = client.stats().successes();
-        if counts_against_cap(Some(failure.status), progress > item.progress) {
+        if counts_against_cap(failure.status, progress > item.progress) {
             item.strikes += 1;
         }
         item.progress = progress;
         let first_sent = item.first_sent.unwrap_or_else(Instant::now);
-        if !policy.allows(item.strikes, first_sent, delay) {
+        if !policy.allows(item.strikes, first_sent.elapsed(), delay) {
             failure.attempts = item.attempts;
             failure.elapsed = first_sent.elapsed();
-            let what = format!("reading detectedApps of device {} (via $batch)", item.device);
-            return Err(Failure::Http(failure).into_error(what));
+            return Err(failure.into_error(what_of_device(&item.device)));
         }
         item.not_before = not_before;
         again.push(item);
@@ -345,14 +357,16 @@ async fn inner_apps(
     device: &str,
     body: serde_json::Value,
 ) -> Result<Vec<GraphDetectedApp>, Error> {
-    let what = || format!("reading detectedApps of device {device} (via $batch)");
-    let page: Page<GraphDetectedApp> = serde_json::from_value(body)
-        .map_err(|e| Error::Source(format!("{}: the answer is not a Graph collection ({e})", what())))?;
+    let unusable = |message: String| {
+        Error::Graph(GraphError::unusable(what_of_device(device), "GET", &full_url(client, device), message))
+    };
+    let page: Page<GraphDetectedApp> =
+        serde_json::from_value(body).map_err(|e| unusable(format!("the answer is not a Graph collection ({e})")))?;
     let mut apps: Vec<GraphDetectedApp> =
         page.value.into_iter().filter(|app| is_wanted(&shared.catalog, app)).collect();
     if let Some(next) = page.next_link {
         if !client.is_graph_url(&next) {
-            return Err(Error::Source(format!("{}: Graph returned an @odata.nextLink to another host", what())));
+            return Err(unusable("Graph returned an @odata.nextLink to another host".to_owned()));
         }
         let listing = Listing::new(format!("managedDevices/{device}/detectedApps"), None);
         read_all(client, &listing, &next, |body| {
@@ -443,7 +457,7 @@ mod tests {
         .await;
         let client = testkit::client(&server).await;
         let apps =
-            read_per_device(&client, &devices(45), &AppCatalog::default(), 3, &ProgressBar::hidden()).await.unwrap();
+            read_per_device(&client, &devices(45), &AppCatalog::default(), 3, &Phase::unobserved()).await.unwrap();
         assert_eq!(apps.len(), 1, "Outlook is not kept");
         assert_eq!(apps[0].display_name.as_deref(), Some("Company Portal"));
         assert_eq!(device_ids(&apps[0]), devices(45));
@@ -464,7 +478,7 @@ mod tests {
         .await;
         let client = testkit::client(&server).await;
         let apps =
-            read_per_device(&client, &devices(20), &AppCatalog::default(), 1, &ProgressBar::hidden()).await.unwrap();
+            read_per_device(&client, &devices(20), &AppCatalog::default(), 1, &Phase::unobserved()).await.unwrap();
         assert_eq!(device_ids(&apps[0]), devices(20));
         let sizes = sizes.lock().unwrap().clone();
         assert_eq!(&sizes[..3], &[20, 10, 5], "{sizes:?}");
@@ -492,11 +506,20 @@ mod tests {
             .mount(&server)
             .await;
         let client = testkit::client(&server).await;
-        let err =
-            read_per_device(&client, &devices(2), &AppCatalog::default(), 1, &ProgressBar::hidden()).await.unwrap_err();
-        assert!(matches!(err, Error::Source(_)));
+        let err = testkit::expect_graph_error(
+            read_per_device(&client, &devices(2), &AppCatalog::default(), 1, &Phase::unobserved()).await,
+        );
+        assert_eq!(err.context, "reading detectedApps of device d000 (via $batch)");
+        assert_eq!(
+            (err.method.as_str(), err.path.as_str()),
+            ("GET", "/beta/deviceManagement/managedDevices/d000/detectedApps")
+        );
+        assert_eq!(
+            (err.status, err.code.as_deref(), err.request_id.as_deref()),
+            (Some(503), Some("ServiceUnavailable"), Some("rid-7"))
+        );
+        assert_eq!(err.attempts, 5);
         let message = err.to_string();
-        assert!(message.contains("reading detectedApps of device d00"), "{message}");
         assert!(
             message.contains("HTTP 503 ServiceUnavailable: try later (request-id rid-7) after 5 attempts"),
             "{message}"
@@ -514,10 +537,10 @@ mod tests {
             .mount(&server)
             .await;
         let client = testkit::client(&server).await;
-        let err = read_per_device(&client, &devices(1), &AppCatalog::default(), 1, &ProgressBar::hidden())
-            .await
-            .unwrap_err()
-            .to_string();
-        assert!(err.contains("DeviceManagementManagedDevices.Read.All"), "{err}");
+        let err = testkit::expect_graph_error(
+            read_per_device(&client, &devices(1), &AppCatalog::default(), 1, &Phase::unobserved()).await,
+        );
+        assert_eq!((err.status, err.attempts), (Some(403), 1));
+        assert!(err.hint.as_deref().is_some_and(|h| h.contains("DeviceManagementManagedDevices.Read.All")), "{err}");
     }
 }

@@ -24,12 +24,12 @@
 use std::collections::btree_map::Entry;
 use std::collections::BTreeMap;
 
-use indicatif::ProgressBar;
 use tokio::task::JoinSet;
 
 use super::http::{encode, GraphClient};
 use super::paging::{read_all, Listing, Page};
 use crate::error::Error;
+use crate::source::progress::Phase;
 use crate::source::wire::{GraphDevice, DEVICE_SELECT};
 
 /// The `operatingSystem` values read as shards.
@@ -45,7 +45,8 @@ pub(crate) struct DevicesRead {
     pub notes: Vec<String>,
 }
 
-pub(crate) async fn read_devices(client: &GraphClient, bar: &ProgressBar) -> Result<DevicesRead, Error> {
+/// Reads every device; `phase` counts the distinct devices read.
+pub(crate) async fn read_devices(client: &GraphClient, phase: &Phase) -> Result<DevicesRead, Error> {
     let overview = read_overview(client).await?;
     let mut devices = BTreeMap::new();
     let mut unfiltered_read = false;
@@ -55,13 +56,13 @@ pub(crate) async fn read_devices(client: &GraphClient, bar: &ProgressBar) -> Res
         tracing::info!(
             "managedDeviceOverview counts devices outside the platform shards; reading the unfiltered listing"
         );
-        devices = read_listing(client, None, bar).await?;
+        devices = read_listing(client, None, phase).await?;
         unfiltered_read = true;
     } else {
         let mut tasks = JoinSet::new();
         for shard in SHARDS {
-            let (client, bar) = (client.clone(), bar.clone());
-            tasks.spawn(async move { read_listing(&client, Some(shard), &bar).await });
+            let (client, phase) = (client.clone(), phase.clone());
+            tasks.spawn(async move { read_listing(&client, Some(shard), &phase).await });
         }
         while let Some(joined) = tasks.join_next().await {
             for (id, device) in joined.map_err(task_failed)?? {
@@ -79,11 +80,12 @@ pub(crate) async fn read_devices(client: &GraphClient, bar: &ProgressBar) -> Res
                     read = devices.len(),
                     "the platform shards missed devices; reading the unfiltered listing too"
                 );
-                let hidden = ProgressBar::hidden();
-                for (id, device) in read_listing(client, None, &hidden).await? {
+                // Its devices are counted once they are known to be new.
+                let before = devices.len();
+                for (id, device) in read_listing(client, None, &Phase::unobserved()).await? {
                     devices.entry(id).or_insert(device);
                 }
-                bar.set_position(devices.len() as u64);
+                phase.advance((devices.len() - before) as u64);
             }
             let got = devices.len() as u64;
             if expected != got {
@@ -116,11 +118,12 @@ pub(crate) fn listing_url(graph: &str, shard: Option<&str>) -> String {
     url
 }
 
-/// Reads one listing to its end: the devices of `shard` (re-checked here), or all devices.
+/// Reads one listing to its end: the devices of `shard` (re-checked here), or all devices. `phase`
+/// counts the devices, deduplicated within the listing.
 async fn read_listing(
     client: &GraphClient,
     shard: Option<&'static str>,
-    bar: &ProgressBar,
+    phase: &Phase,
 ) -> Result<BTreeMap<String, GraphDevice<'static>>, Error> {
     let listing =
         Listing::new("managedDevices", Some(shard.map_or("unfiltered".to_owned(), |os| format!("shard {os}"))));
@@ -140,7 +143,7 @@ async fn read_listing(
                 continue;
             };
             if let Entry::Vacant(slot) = kept.entry(id) {
-                bar.inc(1);
+                phase.advance(1);
                 slot.insert(device.into_owned());
             }
         }
@@ -169,7 +172,7 @@ async fn read_overview(client: &GraphClient) -> Result<Overview, Error> {
     let url = format!("{}/beta/deviceManagement/managedDeviceOverview", client.graph());
     let reply = match client.get(&url).await {
         Ok(reply) => reply,
-        Err(failure) if matches!(failure.status(), Some(403 | 404)) => {
+        Err(failure) if matches!(failure.graph_status(), Some(403 | 404)) => {
             return Ok(Overview::Unavailable(format!(
                 "{what}: {failure}; the number of devices read was not cross-checked"
             )))
@@ -177,7 +180,7 @@ async fn read_overview(client: &GraphClient) -> Result<Overview, Error> {
         Err(failure) => return Err(failure.into_error(what)),
     };
     let overview: serde_json::Value = serde_json::from_slice(&reply.body)
-        .map_err(|e| Error::Source(format!("{what}: the answer is not JSON ({e})")))?;
+        .map_err(|e| Error::Graph(reply.unusable(what, "GET", &url, format!("the answer is not JSON ({e})"))))?;
     let number = |value: Option<&serde_json::Value>| match value {
         Some(serde_json::Value::Number(n)) => n.as_u64(),
         Some(serde_json::Value::String(s)) => s.trim().parse().ok(),
@@ -196,7 +199,7 @@ async fn read_overview(client: &GraphClient) -> Result<Overview, Error> {
 
 /// A reading task that panicked or was cancelled.
 pub(crate) fn task_failed(error: tokio::task::JoinError) -> Error {
-    Error::Source(format!("a Graph reading task failed: {error}"))
+    Error::Runtime { what: "a Graph reading task failed", source: error.into() }
 }
 
 #[cfg(test)]
@@ -233,7 +236,7 @@ mod tests {
         FakeDevices::new(&server, devices.clone(), 4).mount(&server).await;
         overview(&server, devices.len() as u64).await;
         let client = testkit::client(&server).await;
-        let read = read_devices(&client, &ProgressBar::hidden()).await.unwrap();
+        let read = read_devices(&client, &Phase::unobserved()).await.unwrap();
         let expected: Vec<String> = devices.iter().map(|(id, _)| id.clone()).collect();
         assert_eq!(ids(&read), expected);
         assert!(read.gaps.is_empty() && read.notes.is_empty());
@@ -258,7 +261,7 @@ mod tests {
             .mount(&server)
             .await;
         let client = testkit::client(&server).await;
-        let read = read_devices(&client, &ProgressBar::hidden()).await.unwrap();
+        let read = read_devices(&client, &Phase::unobserved()).await.unwrap();
         let expected: Vec<String> = devices.iter().map(|(id, _)| id.clone()).collect();
         assert_eq!(ids(&read), expected);
         assert!(read.gaps.is_empty());
@@ -278,7 +281,7 @@ mod tests {
         fake.mount(&server).await;
         overview(&server, devices.len() as u64).await;
         let client = testkit::client(&server).await;
-        let read = read_devices(&client, &ProgressBar::hidden()).await.unwrap();
+        let read = read_devices(&client, &Phase::unobserved()).await.unwrap();
         let expected: Vec<String> = devices.iter().map(|(id, _)| id.clone()).collect();
         assert_eq!(ids(&read), expected, "every device once, none doubled");
         assert!(read.gaps.is_empty());
@@ -291,10 +294,10 @@ mod tests {
         fake.ignore_filter = true;
         fake.mount(&server).await;
         let client = testkit::client(&server).await;
-        let ios = read_listing(&client, Some("iOS"), &ProgressBar::hidden()).await.unwrap();
+        let ios = read_listing(&client, Some("iOS"), &Phase::unobserved()).await.unwrap();
         assert!(!ios.is_empty());
         assert!(ios.values().all(|d| d.operating_system.as_deref() == Some("iOS")));
-        let ipad = read_listing(&client, Some("iPadOS"), &ProgressBar::hidden()).await.unwrap();
+        let ipad = read_listing(&client, Some("iPadOS"), &Phase::unobserved()).await.unwrap();
         assert!(ipad.values().all(|d| d.operating_system.as_deref() == Some("ipados")) && !ipad.is_empty());
     }
 
@@ -307,7 +310,7 @@ mod tests {
         fake.mount(&server).await;
         overview(&server, 30).await;
         let client = testkit::client(&server).await;
-        let read = read_devices(&client, &ProgressBar::hidden()).await.unwrap();
+        let read = read_devices(&client, &Phase::unobserved()).await.unwrap();
         assert_eq!(ids(&read), devices.iter().map(|(id, _)| id.clone()).collect::<Vec<_>>());
         assert!(read.gaps.is_empty());
     }
@@ -319,7 +322,7 @@ mod tests {
         FakeDevices::new(&server, devices.clone(), 25).mount(&server).await;
         overview(&server, devices.len() as u64 + 3).await;
         let client = testkit::client(&server).await;
-        let read = read_devices(&client, &ProgressBar::hidden()).await.unwrap();
+        let read = read_devices(&client, &Phase::unobserved()).await.unwrap();
         assert_eq!(read.devices.len(), devices.len());
         assert_eq!(read.gaps.len(), 1);
         let gap = &read.gaps[0];
@@ -336,7 +339,7 @@ mod tests {
             .mount(&server)
             .await;
         let client = testkit::client(&server).await;
-        let read = read_devices(&client, &ProgressBar::hidden()).await.unwrap();
+        let read = read_devices(&client, &Phase::unobserved()).await.unwrap();
         assert!(read.gaps.is_empty());
         assert_eq!(read.notes.len(), 1);
         assert!(read.notes[0].contains("not cross-checked"), "{}", read.notes[0]);
@@ -355,14 +358,11 @@ mod tests {
             .mount(&server)
             .await;
         let client = testkit::client(&server).await;
-        let err = read_devices(&client, &ProgressBar::hidden()).await.unwrap_err();
-        assert!(matches!(err, Error::Source(_)));
-        let message = err.to_string();
-        assert!(message.contains("DeviceManagementManagedDevices.Read.All"), "{message}");
-        assert!(
-            message.contains("reading managedDevices (shard") && message.contains("HTTP 403 Forbidden"),
-            "{message}"
-        );
-        assert!(message.contains("request-id"), "{message}");
+        let err = testkit::expect_graph_error(read_devices(&client, &Phase::unobserved()).await);
+        assert_eq!((err.status, err.code.as_deref()), (Some(403), Some("Forbidden")));
+        assert_eq!((err.method.as_str(), err.path.as_str()), ("GET", "/beta/deviceManagement/managedDevices"));
+        assert!(err.context.starts_with("reading managedDevices (shard "), "{}", err.context);
+        assert!(err.request_id.is_some());
+        assert!(err.hint.as_deref().is_some_and(|h| h.contains("DeviceManagementManagedDevices.Read.All")), "{err}");
     }
 }

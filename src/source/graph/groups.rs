@@ -8,36 +8,32 @@
 
 use std::collections::HashSet;
 
-use indicatif::ProgressBar;
 use tokio::task::JoinSet;
 
 use super::devices::task_failed;
 use super::http::{encode, GraphClient};
 use super::paging::{read_all, Listing, Page};
 use crate::error::Error;
+use crate::source::progress::Phase;
 use crate::source::wire::{GraphGroup, GraphMember};
 
 const USER_TYPE: &str = "#microsoft.graph.user";
 
-/// Reads the groups, in the order given (a repeated id is read once).
-pub(crate) async fn read_groups(
-    client: &GraphClient,
-    ids: &[String],
-    bar: &ProgressBar,
-) -> Result<Vec<GraphGroup>, Error> {
+/// Reads the groups, in the order given (a repeated id is read once); `phase` counts the groups read.
+pub(crate) async fn read_groups(client: &GraphClient, ids: &[String], phase: &Phase) -> Result<Vec<GraphGroup>, Error> {
     let mut unique = Vec::new();
     for id in ids.iter().map(|id| id.trim()) {
         if !unique.iter().any(|u: &String| u.eq_ignore_ascii_case(id)) {
             unique.push(id.to_owned());
         }
     }
-    bar.set_length(unique.len() as u64);
+    phase.total_known(unique.len() as u64);
     let mut tasks = JoinSet::new();
     for (index, id) in unique.iter().cloned().enumerate() {
-        let (client, bar) = (client.clone(), bar.clone());
+        let (client, phase) = (client.clone(), phase.clone());
         tasks.spawn(async move {
             let members = read_members(&client, &id).await;
-            bar.inc(1);
+            phase.advance(1);
             members.map(|members| (index, GraphGroup { id: Some(id.into()), display_name: None, members }))
         });
     }
@@ -112,7 +108,7 @@ mod tests {
             .with_priority(1)
             .mount(&server)
             .await;
-        let groups = read_groups(&client, &["g1".into(), "G1".into()], &ProgressBar::hidden()).await.unwrap();
+        let groups = read_groups(&client, &["g1".into(), "G1".into()], &Phase::unobserved()).await.unwrap();
         assert_eq!(groups.len(), 1);
         assert_eq!(groups[0].id.as_deref(), Some("g1"));
         assert_eq!(groups[0].display_name, None);
@@ -134,13 +130,14 @@ mod tests {
             .respond_with(testkit::graph_error(403, "Authorization_RequestDenied", "Insufficient privileges."))
             .mount(&server)
             .await;
-        let err = read_groups(&client, &["nope".into()], &ProgressBar::hidden()).await.unwrap_err();
-        assert!(matches!(err, Error::Source(_)));
-        let message = err.to_string();
-        assert!(message.contains("group nope") && message.contains("HTTP 404 Request_ResourceNotFound"), "{message}");
-        assert!(message.contains("--group"), "{message}");
-        let message = read_groups(&client, &["secret".into()], &ProgressBar::hidden()).await.unwrap_err().to_string();
-        assert!(message.contains("GroupMember.Read.All"), "{message}");
+        let err = testkit::expect_graph_error(read_groups(&client, &["nope".into()], &Phase::unobserved()).await);
+        assert_eq!((err.status, err.code.as_deref()), (Some(404), Some("Request_ResourceNotFound")));
+        assert_eq!(err.path, "/v1.0/groups/nope/transitiveMembers");
+        assert_eq!(err.context, "reading the members of group nope (page 1)");
+        assert!(err.hint.as_deref().is_some_and(|h| h.contains("--group")), "{err}");
+        let err = testkit::expect_graph_error(read_groups(&client, &["secret".into()], &Phase::unobserved()).await);
+        assert_eq!(err.status, Some(403));
+        assert!(err.hint.as_deref().is_some_and(|h| h.contains("GroupMember.Read.All")), "{err}");
     }
 
     #[test]

@@ -1,13 +1,16 @@
-//! Sending requests: the one retry loop, the shared rate limit and concurrency bound, the bearer token
-//! (taken right before each attempt, renewed once after a 401), and the failures turned into messages
-//! a user can act on.
+//! Sending requests: the one retry loop, the shared rate limit and concurrency bound, and the bearer
+//! token (taken right before each attempt, renewed once after a 401).
 //!
 //! Every request of the client goes through [`Transport::send`]: Graph pages, `$batch` envelopes and
-//! sign-in alike, so the retry policy ([`super::retry`]) is written once. A failed request comes back
-//! as a [`Failure`] holding the HTTP status, Graph's error code and message, the request-id (or Entra's
-//! trace id), the attempts and the time spent; callers add what was being read
-//! ([`Failure::into_error`]). Secrets never reach a message or a log: logs (debug level) show the
-//! method, the URL path (no query), the status, the request-id and the attempt.
+//! sign-in alike. After each attempt the loop asks the pure decision of [`super::retry`] what to do
+//! (send again and when, renew the token, give up, hand the answer back) and does it, so the policy
+//! is written once and tested without a network; each request names its policy and its client-side
+//! budget ([`Budget`]), so that a stricter policy (sends) or a second budget (report export jobs)
+//! needs no second loop. A failed request comes back as a [`GraphError`] holding the request's method
+//! and path, the HTTP status, Graph's error code and message, the request-id (or Entra's trace id),
+//! the attempts and the time spent; callers add what was being read ([`GraphError::into_error`]).
+//! Secrets never reach an error or a log: logs (debug level) show the method, the URL path (no query),
+//! the status, the request-id and the attempt.
 
 use std::fmt;
 use std::future::Future;
@@ -20,10 +23,14 @@ use reqwest::Method;
 use tokio::sync::Semaphore;
 
 use super::auth::Auth;
+use super::error::{permission_hint, url_path, FailureKind, GraphError, Service};
 use super::options::Secret;
 use super::ratelimit::{RateLimiter, DEFAULT_LIMIT, DEFAULT_WINDOW};
-use super::retry::{counts_against_cap, is_retryable_status, parse_retry_after, RetryPolicy};
+use super::retry::{decide, parse_retry_after, Attempt, Decision, OnThrottle, Outcome, RetryPolicy, TokenState};
 use crate::error::Error;
+
+/// A request that failed for good (boxed: errors travel far, successes are the common case).
+pub(crate) type Failure = Box<GraphError>;
 
 /// Counters of the whole run.
 #[derive(Debug, Default)]
@@ -47,15 +54,6 @@ impl Stats {
     }
 }
 
-/// What to do with a 429.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) enum OnThrottle {
-    /// Wait and retry, like any retryable failure.
-    Retry,
-    /// Hand it back to the caller (a `$batch` caller splits the envelope instead).
-    Return,
-}
-
 /// The body of a request.
 #[derive(Debug, Clone, Copy)]
 pub(crate) enum Body<'a> {
@@ -64,171 +62,81 @@ pub(crate) enum Body<'a> {
     Form(&'a [(&'a str, &'a str)]),
 }
 
+/// The client-side budget a request counts against, and for how many requests it counts (a `$batch`
+/// envelope counts as its inner requests, as Graph counts it).
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Budget<'a> {
+    pub limiter: &'a RateLimiter,
+    pub weight: usize,
+}
+
 /// One request, as [`Transport::send`] sends it (again on each attempt).
 #[derive(Debug, Clone, Copy)]
 pub(crate) struct Call<'a> {
     pub method: &'a Method,
     pub url: &'a str,
-    /// Graph requests carry the run's token; sign-in requests none.
+    /// Graph requests carry the run's token; sign-in requests none (their errors are Entra's).
     pub auth: Option<&'a Auth>,
     pub body: Body<'a>,
-    /// Requests it counts for against the rate limit; 0 for requests outside Graph (sign-in).
-    pub weight: usize,
+    pub policy: &'a RetryPolicy,
+    /// Graph requests wait for their budget and a concurrency permit; sign-in requests for neither.
+    pub budget: Option<Budget<'a>>,
     pub on_throttle: OnThrottle,
     /// The counter of the phase the request belongs to (phases can run at the same time).
     pub phase: Option<&'a AtomicU64>,
+}
+
+impl Call<'_> {
+    fn service(&self) -> Service {
+        match self.auth {
+            Some(_) => Service::Graph,
+            None => Service::SignIn,
+        }
+    }
+
+    /// The token this request carries, `renewed` or not after a 401.
+    fn token_state(&self, renewed: bool) -> TokenState {
+        match self.auth {
+            None => TokenState::None,
+            Some(auth) if auth.is_ready_token() => TokenState::Ready,
+            Some(_) if renewed => TokenState::Renewed,
+            Some(_) => TokenState::Renewable,
+        }
+    }
+
+    fn error(&self, kind: FailureKind) -> GraphError {
+        GraphError::new(self.service(), self.method.as_str(), self.url, kind)
+    }
 }
 
 /// A successful (2xx) answer.
 #[derive(Debug, Clone)]
 pub(crate) struct Reply {
     /// When the request (this attempt) left, after the rate limit.
-    pub sent_at: Instant,
+    pub sent_at: tokio::time::Instant,
     pub status: u16,
     pub request_id: Option<String>,
     pub body: Vec<u8>,
 }
 
-/// A request that finally failed.
-#[derive(Debug, Clone)]
-pub(crate) enum Failure {
-    /// The server answered with an error status.
-    Http(HttpFailure),
-    /// No answer: connection refused, reset, timed out.
-    Transport { message: String, attempts: u32, elapsed: Duration },
-    /// Signing in (or renewing the token) failed; the message is complete.
-    SignIn(String),
-}
-
-#[derive(Debug, Clone, Default)]
-pub(crate) struct HttpFailure {
-    pub status: u16,
-    /// Graph's `error.code`, or Entra's `error`.
-    pub code: Option<String>,
-    pub message: Option<String>,
-    /// `request-id`, or Entra's trace and correlation ids, as (label, value).
-    pub ids: Vec<(&'static str, String)>,
-    pub retry_after: Option<Duration>,
-    pub attempts: u32,
-    pub elapsed: Duration,
-    /// What the user can do about it (a missing permission, a refused token).
-    pub hint: Option<String>,
-}
-
-impl Failure {
-    pub fn status(&self) -> Option<u16> {
-        match self {
-            Failure::Http(http) => Some(http.status),
-            _ => None,
-        }
-    }
-
-    /// The error of the run: `what` was being read (e.g. "reading managedDevices (shard iOS, page 3)").
-    pub fn into_error(self, what: impl fmt::Display) -> Error {
-        Error::Source(format!("{what}: {self}"))
+impl Reply {
+    /// This answer (to `method url`) cannot be used, and why.
+    pub fn unusable(&self, context: impl fmt::Display, method: &str, url: &str, message: impl Into<String>) -> Failure {
+        let mut error = GraphError::unusable(context, method, url, message);
+        error.status = Some(self.status);
+        error.request_id = self.request_id.clone();
+        error
     }
 }
 
-impl fmt::Display for Failure {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            Failure::Http(http) => http.fmt(f),
-            Failure::Transport { message, attempts, elapsed } => {
-                write!(f, "{message}")?;
-                write_attempts(f, *attempts, *elapsed)
-            }
-            Failure::SignIn(message) => f.write_str(message),
+/// What the user can do about an error status on this path.
+fn hint_for(status: Option<u16>, path: &str) -> Option<String> {
+    match status {
+        Some(403) => permission_hint(path),
+        Some(404) if path.contains("/groups/") => {
+            Some("no such group: a --group value is the group's object id".to_owned())
         }
-    }
-}
-
-impl fmt::Display for HttpFailure {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "HTTP {}", self.status)?;
-        match &self.code {
-            Some(code) => write!(f, " {code}")?,
-            None => {
-                let reason = reqwest::StatusCode::from_u16(self.status).ok().and_then(|s| s.canonical_reason());
-                if let Some(reason) = reason {
-                    write!(f, " {reason}")?;
-                }
-            }
-        }
-        if let Some(message) = self.message.as_deref().filter(|m| !m.is_empty()) {
-            write!(f, ": {message}")?;
-        }
-        if !self.ids.is_empty() {
-            let ids: Vec<String> = self.ids.iter().map(|(label, value)| format!("{label} {value}")).collect();
-            write!(f, " ({})", ids.join(", "))?;
-        }
-        write_attempts(f, self.attempts, self.elapsed)?;
-        if let Some(hint) = &self.hint {
-            write!(f, "; {hint}")?;
-        }
-        Ok(())
-    }
-}
-
-fn write_attempts(f: &mut fmt::Formatter<'_>, attempts: u32, elapsed: Duration) -> fmt::Result {
-    if attempts > 1 {
-        write!(f, " after {attempts} attempts over {:.1} s", elapsed.as_secs_f64())?;
-    }
-    Ok(())
-}
-
-/// The permission a 403 on this Graph path points to.
-pub(crate) fn permission_hint(path: &str) -> Option<String> {
-    let permission = if path.contains("/deviceManagement/") || path.ends_with("/$batch") {
-        "DeviceManagementManagedDevices.Read.All"
-    } else if path.contains("/groups/") {
-        "GroupMember.Read.All"
-    } else {
-        return None;
-    };
-    Some(format!(
-        "missing permission {permission}: grant it to the app as an application permission, with admin consent"
-    ))
-}
-
-/// Reads an error body: Graph's `{"error":{"code","message","innerError":{"request-id"}}}` or Entra's
-/// `{"error","error_description","trace_id","correlation_id"}`. Anything else gives a short excerpt.
-pub(crate) fn parse_error_body(body: &[u8], failure: &mut HttpFailure) {
-    let text = |v: &serde_json::Value| v.as_str().map(str::to_owned);
-    match serde_json::from_slice::<serde_json::Value>(body) {
-        Ok(json) => match json.get("error") {
-            Some(serde_json::Value::Object(error)) => {
-                failure.code = error.get("code").and_then(text);
-                failure.message = error.get("message").and_then(text);
-                let inner = error.get("innerError").or_else(|| error.get("innererror"));
-                if let Some(id) = inner.and_then(|i| i.get("request-id")).and_then(text) {
-                    failure.ids.retain(|(label, _)| *label != "request-id");
-                    failure.ids.push(("request-id", id));
-                }
-            }
-            Some(serde_json::Value::String(code)) => {
-                failure.code = Some(code.clone());
-                // The description repeats the ids and a timestamp on further lines: keep the first.
-                failure.message = json
-                    .get("error_description")
-                    .and_then(text)
-                    .map(|d| d.lines().next().unwrap_or("").trim().to_owned());
-                failure.ids.clear();
-                if let Some(id) = json.get("trace_id").and_then(text) {
-                    failure.ids.push(("trace_id", id));
-                }
-                if let Some(id) = json.get("correlation_id").and_then(text) {
-                    failure.ids.push(("correlation_id", id));
-                }
-            }
-            _ => {}
-        },
-        Err(_) => {
-            let excerpt: String = String::from_utf8_lossy(body).split_whitespace().collect::<Vec<_>>().join(" ");
-            let excerpt: String = excerpt.chars().take(200).collect();
-            if !excerpt.is_empty() {
-                failure.message = Some(excerpt);
-            }
-        }
+        _ => None,
     }
 }
 
@@ -245,19 +153,13 @@ pub(crate) fn encode(value: &str) -> String {
     out
 }
 
-/// The path of a URL, for logs and permission hints (never the query: it can hold skip tokens).
-pub(crate) fn url_path(url: &str) -> String {
-    match url::Url::parse(url) {
-        Ok(url) => url.path().to_owned(),
-        Err(_) => url.split('?').next().unwrap_or("").to_owned(),
-    }
-}
-
-/// The HTTP layer shared by every task: connection pool, retry policy, rate limit, concurrency bound.
+/// The HTTP layer shared by every task: connection pool, read policy, Graph's budget, concurrency bound.
 #[derive(Debug)]
 pub(crate) struct Transport {
     http: reqwest::Client,
+    /// The policy of reads.
     pub policy: RetryPolicy,
+    /// Graph's budget of the Intune device APIs.
     pub limiter: RateLimiter,
     permits: Semaphore,
     pub stats: Stats,
@@ -266,12 +168,11 @@ pub(crate) struct Transport {
 impl Transport {
     pub fn new(policy: RetryPolicy, max_concurrency: usize) -> Result<Self, Error> {
         let http = reqwest::Client::builder()
-            .timeout(policy.timeout)
             .connect_timeout(Duration::from_secs(30).min(policy.timeout))
             .redirect(reqwest::redirect::Policy::none())
             .user_agent(concat!("intune-reach/", env!("CARGO_PKG_VERSION")))
             .build()
-            .map_err(|e| Error::Source(format!("cannot set up the HTTP client: {e}")))?;
+            .map_err(|e| Error::Runtime { what: "cannot set up the HTTP client", source: e.into() })?;
         Ok(Transport {
             http,
             policy,
@@ -281,10 +182,10 @@ impl Transport {
         })
     }
 
-    /// Sends a request until it succeeds, fails for good, or the retry policy gives up. 429, 503, 504
-    /// and transport errors are retried (honouring `Retry-After`); a 401 renews the token and retries
-    /// at once, once; other statuses fail at once. The token is taken right before each attempt leaves
-    /// (after the rate limit), so a wait never sends an expired token.
+    /// Sends a request until it succeeds, fails for good, or its policy gives up (see [`decide`]). The
+    /// token is taken right before each attempt leaves (after the rate limit), so a wait never sends an
+    /// expired token. Throttling reaches every task, as Graph's budget is per app: a 429 with
+    /// `Retry-After` pauses the request's budget, one without slows its pace.
     pub async fn send(&self, call: Call<'_>) -> Result<Reply, Failure> {
         let started = Instant::now();
         let client_request_id = uuid::Uuid::new_v4().to_string();
@@ -296,11 +197,11 @@ impl Transport {
         let mut refused: Option<u64> = None;
         loop {
             attempt += 1;
-            let (sent_at, generation, outcome) = self.attempt(&call, &client_request_id, refused.take()).await;
-            let (failure, retryable) = match outcome {
+            let (sent_at, generation, result) = self.attempt(&call, &client_request_id, refused.take()).await;
+            let (outcome, mut failure) = match result {
                 Ok(reply) => {
                     // A `$batch` caller counts its inner requests itself.
-                    if call.weight > 0 && call.on_throttle == OnThrottle::Retry {
+                    if call.budget.is_some() && call.on_throttle == OnThrottle::Retry {
                         Stats::add(&self.stats.successes, 1);
                     }
                     tracing::debug!(method = %call.method, path = %path, status = reply.status,
@@ -308,73 +209,55 @@ impl Transport {
                     return Ok(reply);
                 }
                 Err(Attempted::SignIn(failure)) => return Err(failure),
-                Err(Attempted::Status(mut failure)) => {
-                    tracing::debug!(method = %call.method, path = %path, status = failure.status,
-                        request_id = failure.ids.first().map(|(_, id)| id.as_str()).unwrap_or("-"), attempt,
-                        "graph request failed");
-                    failure.attempts = attempt;
-                    failure.elapsed = started.elapsed();
-                    failure.hint = match failure.status {
-                        403 => permission_hint(&path),
-                        404 if path.contains("/groups/") => {
-                            Some("no such group: a --group value is the group's object id".to_owned())
-                        }
-                        _ => None,
-                    };
-                    if let (401, Some(auth)) = (failure.status, call.auth) {
-                        if auth.is_ready_token() {
-                            failure.hint = Some(READY_TOKEN_REFUSED.to_owned());
-                            return Err(Failure::Http(failure));
-                        }
-                        if renewed {
-                            failure.hint = Some(FRESH_TOKEN_REFUSED.to_owned());
-                            return Err(Failure::Http(failure));
-                        }
-                        tracing::debug!(path = %path, "401: renewing the token once");
-                        renewed = true;
-                        refused = Some(generation);
-                        Stats::add(&self.stats.retries, 1);
-                        continue;
-                    }
-                    if failure.status == 429 {
-                        Stats::add(&self.stats.throttled, 1);
-                        if call.weight > 0 && failure.retry_after.is_none() {
-                            self.limiter.slow_down(sent_at, self.stats.successes());
-                        }
-                        if call.on_throttle == OnThrottle::Return {
-                            return Err(Failure::Http(failure));
-                        }
-                    }
-                    let retryable = is_retryable_status(failure.status);
-                    (Failure::Http(failure), retryable)
-                }
-                Err(Attempted::Transport(message, retryable)) => {
-                    tracing::debug!(method = %call.method, path = %path, attempt, error = %message,
-                        "graph request got no answer");
-                    (Failure::Transport { message, attempts: attempt, elapsed: started.elapsed() }, retryable)
-                }
+                Err(Attempted::Failed(outcome, failure)) => (outcome, failure),
             };
-            let (retry_after, throttled) = match &failure {
-                Failure::Http(http) => (http.retry_after, http.status == 429),
-                _ => (None, false),
-            };
-            let now_progress = self.stats.successes();
-            if counts_against_cap(failure.status(), now_progress > progress) {
-                strikes += 1;
+            tracing::debug!(method = %call.method, path = %path, status = failure.status,
+                request_id = failure.request_id.as_deref().unwrap_or("-"), attempt, error = %failure,
+                "graph request failed");
+            failure.attempts = attempt;
+            failure.elapsed = started.elapsed();
+            failure.hint = hint_for(failure.status, &path);
+            let throttled = failure.status == Some(429);
+            if throttled {
+                Stats::add(&self.stats.throttled, 1);
+                if let (Some(budget), None) = (call.budget, failure.retry_after) {
+                    budget.limiter.slow_down(sent_at, self.stats.successes());
+                }
             }
-            progress = now_progress;
-            let delay = if retryable { self.policy.next_delay(attempt, strikes, started, retry_after) } else { None };
-            match delay {
-                Some(delay) => {
-                    if throttled && call.weight > 0 && retry_after.is_some() {
-                        // Graph's budget is per app: every task waits for its Retry-After, not only this one.
-                        self.limiter.pause_until(Instant::now() + delay);
+            let now_progress = self.stats.successes();
+            let state = Attempt {
+                number: attempt,
+                strikes,
+                others_progressed: now_progress > progress,
+                elapsed: started.elapsed(),
+                token: call.token_state(renewed),
+                on_throttle: call.on_throttle,
+            };
+            match decide(call.policy, &state, outcome, rand::random()) {
+                Decision::HandBack => return Err(failure),
+                Decision::GiveUp(reason) => {
+                    if let Some(hint) = reason.hint() {
+                        failure.hint = Some(hint.to_owned());
+                    }
+                    return Err(failure);
+                }
+                Decision::RenewToken => {
+                    tracing::debug!(path = %path, "401: renewing the token once");
+                    renewed = true;
+                    refused = Some(generation);
+                    Stats::add(&self.stats.retries, 1);
+                }
+                Decision::Retry { wait, strike } => {
+                    strikes += u32::from(strike);
+                    progress = now_progress;
+                    if let (true, Some(_), Some(budget)) = (throttled, failure.retry_after, call.budget) {
+                        // Graph's budget is per app: every task waits for the Retry-After, not only this one.
+                        budget.limiter.pause_until(tokio::time::Instant::now() + wait);
                     }
                     Stats::add(&self.stats.retries, 1);
-                    tracing::debug!(path = %path, attempt, wait_ms = delay.as_millis() as u64, "retrying");
-                    tokio::time::sleep(delay).await;
+                    tracing::debug!(path = %path, attempt, wait_ms = wait.as_millis() as u64, "retrying");
+                    tokio::time::sleep(wait).await;
                 }
-                None => return Err(failure),
             }
         }
     }
@@ -388,7 +271,7 @@ impl Transport {
         Box::pin(self.send(call))
     }
 
-    /// One attempt: waits for the rate limit and a concurrency permit (Graph requests), takes the token
+    /// One attempt: waits for the budget and a concurrency permit (Graph requests), takes the token
     /// (renewing the `refused` one), sends, reads the whole body. Also says when the request left and
     /// which token it carried.
     async fn attempt(
@@ -396,15 +279,20 @@ impl Transport {
         call: &Call<'_>,
         client_request_id: &str,
         refused: Option<u64>,
-    ) -> (Instant, u64, Result<Reply, Attempted>) {
+    ) -> (tokio::time::Instant, u64, Result<Reply, Attempted>) {
         let mut _permit = None;
-        if call.weight > 0 {
-            self.limiter.acquire(call.weight).await;
+        if let Some(budget) = call.budget {
+            budget.limiter.acquire(budget.weight).await;
             match self.permits.acquire().await {
                 Ok(permit) => _permit = Some(permit),
                 Err(_) => {
-                    let closed = Attempted::Transport("the client is shutting down".to_owned(), false);
-                    return (Instant::now(), 0, Err(closed));
+                    let mut closed = call.error(FailureKind::NotSent);
+                    closed.message = Some("the client is shutting down".to_owned());
+                    return (
+                        tokio::time::Instant::now(),
+                        0,
+                        Err(Attempted::Failed(Outcome::Unsendable, closed.into())),
+                    );
                 }
             }
         }
@@ -417,11 +305,11 @@ impl Transport {
                 };
                 match bearer {
                     Ok(bearer) => (Some(bearer.token), bearer.generation),
-                    Err(failure) => return (Instant::now(), 0, Err(Attempted::SignIn(failure))),
+                    Err(failure) => return (tokio::time::Instant::now(), 0, Err(Attempted::SignIn(failure))),
                 }
             }
         };
-        let sent_at = Instant::now();
+        let sent_at = tokio::time::Instant::now();
         (sent_at, generation, self.exchange(call, client_request_id, token.as_ref(), sent_at).await)
     }
 
@@ -430,14 +318,17 @@ impl Transport {
         call: &Call<'_>,
         client_request_id: &str,
         token: Option<&Secret>,
-        sent_at: Instant,
+        sent_at: tokio::time::Instant,
     ) -> Result<Reply, Attempted> {
         Stats::add(&self.stats.requests, 1);
         if let Some(phase) = call.phase {
             Stats::add(phase, 1);
         }
-        let mut request =
-            self.http.request(call.method.clone(), call.url).header("client-request-id", client_request_id);
+        let mut request = self
+            .http
+            .request(call.method.clone(), call.url)
+            .timeout(call.policy.timeout)
+            .header("client-request-id", client_request_id);
         if let Some(token) = token {
             request = request.bearer_auth(token.expose());
         }
@@ -446,43 +337,40 @@ impl Transport {
             Body::Json(bytes) => request.header("Content-Type", "application/json").body(bytes.to_vec()),
             Body::Form(fields) => request.form(fields),
         };
-        let response = request.send().await.map_err(transport_error)?;
+        let no_answer = |error| transport_error(call, error);
+        let response = request.send().await.map_err(no_answer)?;
         let status = response.status().as_u16();
         let header = |name: &str| response.headers().get(name).and_then(|v| v.to_str().ok()).map(str::to_owned);
         let request_id = header("request-id");
         let retry_after = header("retry-after").and_then(|v| parse_retry_after(&v));
-        let body = response.bytes().await.map_err(transport_error)?.to_vec();
+        let body = response.bytes().await.map_err(no_answer)?.to_vec();
         if (200..300).contains(&status) {
             return Ok(Reply { sent_at, status, request_id, body });
         }
-        let mut failure = HttpFailure { status, retry_after, ..HttpFailure::default() };
-        if let Some(id) = request_id {
-            failure.ids.push(("request-id", id));
-        }
-        parse_error_body(&body, &mut failure);
-        Err(Attempted::Status(failure))
+        let mut failure = call.error(FailureKind::Status);
+        failure.status = Some(status);
+        failure.retry_after = retry_after;
+        failure.request_id = request_id;
+        failure.read_body(&body);
+        Err(Attempted::Failed(Outcome::Status { status, retry_after }, failure.into()))
     }
 }
 
-const READY_TOKEN_REFUSED: &str = "Graph refused the token from GRAPH_ACCESS_TOKEN (expired, or not for this tenant \
-    or cloud); a ready token cannot be renewed: set a fresh one, or sign in with a client secret or certificate";
-const FRESH_TOKEN_REFUSED: &str =
-    "Graph refused a freshly issued token too: check that the app registration belongs to this tenant and cloud";
-
 enum Attempted {
-    Status(HttpFailure),
+    /// The attempt failed: what the retry decision needs, and the error so far.
+    Failed(Outcome, Failure),
     /// No token: signing in failed (after its own retries).
     SignIn(Failure),
-    /// The message, and whether it is worth retrying.
-    Transport(String, bool),
 }
 
-/// A transport error as a message without the URL (it may hold skip tokens), with its causes.
-fn transport_error(error: reqwest::Error) -> Attempted {
-    let retryable = error.is_timeout() || error.is_connect() || error.is_request() || error.is_body();
-    let kind = if error.is_timeout() { "timed out" } else { "no answer" };
+/// A transport error, without the URL (it may hold skip tokens), with its causes. A connection that
+/// was never made cannot have delivered the request; any other failure may have.
+fn transport_error(call: &Call<'_>, error: reqwest::Error) -> Attempted {
+    let passing = error.is_timeout() || error.is_connect() || error.is_request() || error.is_body();
+    let outcome = if passing { Outcome::NoAnswer { sent: !error.is_connect() } } else { Outcome::Unsendable };
+    let mut failure = call.error(if error.is_timeout() { FailureKind::TimedOut } else { FailureKind::NoAnswer });
     let error = error.without_url();
-    let mut message = format!("{kind}: {error}");
+    let mut message = error.to_string();
     let mut cause = std::error::Error::source(&error);
     while let Some(inner) = cause {
         let text = inner.to_string();
@@ -492,7 +380,8 @@ fn transport_error(error: reqwest::Error) -> Attempted {
         }
         cause = inner.source();
     }
-    Attempted::Transport(message, retryable)
+    failure.message = Some(message);
+    Attempted::Failed(outcome, failure.into())
 }
 
 /// The Graph API as the readers see it: GET a URL or POST a `$batch`, with a bearer token that is
@@ -550,12 +439,12 @@ impl GraphClient {
 
     /// Graph throttled the app: no Graph request before `wait` has passed.
     pub fn pause(&self, wait: Duration) {
-        self.inner.transport.limiter.pause_until(Instant::now() + wait);
+        self.inner.transport.limiter.pause_until(tokio::time::Instant::now() + wait);
     }
 
     /// `$batch` inner requests were throttled without `Retry-After` (the envelope left at `sent_at`):
     /// pace more slowly.
-    pub fn slow_down(&self, sent_at: Instant) {
+    pub fn slow_down(&self, sent_at: tokio::time::Instant) {
         self.inner.transport.limiter.slow_down(sent_at, self.stats().successes());
     }
 
@@ -569,7 +458,7 @@ impl GraphClient {
 
     /// Gets a token now, so that a sign-in problem is reported before anything is read.
     pub async fn sign_in(&self) -> Result<(), Error> {
-        self.inner.auth.bearer(&self.inner.transport).await.map(|_| ()).map_err(|f| Error::Source(f.to_string()))
+        self.inner.auth.bearer(&self.inner.transport).await.map(|_| ()).map_err(Error::Graph)
     }
 
     pub async fn get(&self, url: &str) -> Result<Reply, Failure> {
@@ -579,7 +468,7 @@ impl GraphClient {
     /// POSTs a `$batch` envelope of `items` inner requests; a 429 envelope comes back to the caller.
     pub async fn post_batch(&self, body: &[u8], items: usize) -> Result<Reply, Failure> {
         let url = format!("{}/beta/$batch", self.inner.graph);
-        self.send(&Method::POST, &url, Body::Json(body), items, OnThrottle::Return).await
+        self.send(&Method::POST, &url, Body::Json(body), items, OnThrottle::HandBack).await
     }
 
     async fn send(
@@ -591,8 +480,18 @@ impl GraphClient {
         on_throttle: OnThrottle,
     ) -> Result<Reply, Failure> {
         let Inner { transport, auth, .. } = &*self.inner;
-        let phase = self.phase.as_deref();
-        transport.send(Call { method, url, auth: Some(auth), body, weight, on_throttle, phase }).await
+        transport
+            .send(Call {
+                method,
+                url,
+                auth: Some(auth),
+                body,
+                policy: &transport.policy,
+                budget: Some(Budget { limiter: &transport.limiter, weight }),
+                on_throttle,
+                phase: self.phase.as_deref(),
+            })
+            .await
     }
 }
 
@@ -600,6 +499,7 @@ impl GraphClient {
 mod tests {
     use super::*;
     use crate::source::graph::options::Credential;
+    use crate::source::graph::retry::GiveUp;
     use crate::source::graph::testkit;
     use serde_json::json;
     use wiremock::matchers::{header, method, path};
@@ -666,16 +566,27 @@ mod tests {
         let client = testkit::client(&server).await;
         Mock::given(method("GET"))
             .and(path("/beta/deviceManagement/managedDevices"))
-            .respond_with(testkit::graph_error(503, "ServiceUnavailable", "The service is busy."))
+            .respond_with(ResponseTemplate::new(503).insert_header("request-id", "rid-503").set_body_json(json!({
+                "error": {"code": "ServiceUnavailable", "message": "The service is busy.",
+                          "innerError": {"request-id": "rid-503"}}
+            })))
             .mount(&server)
             .await;
-        let failure = client.get(&format!("{}/beta/deviceManagement/managedDevices", server.uri())).await.unwrap_err();
-        let message = failure.into_error("reading managedDevices (shard iOS, page 3)").to_string();
+        let url = format!("{}/beta/deviceManagement/managedDevices?$skiptoken=abc", server.uri());
+        let failure = client.get(&url).await.unwrap_err().within("reading managedDevices (shard iOS, page 3)");
+        assert_eq!(failure.context, "reading managedDevices (shard iOS, page 3)");
+        assert_eq!((failure.method.as_str(), failure.path.as_str()), ("GET", "/beta/deviceManagement/managedDevices"));
+        assert_eq!((failure.kind, failure.status), (FailureKind::Status, Some(503)));
+        assert_eq!(failure.code.as_deref(), Some("ServiceUnavailable"));
+        assert_eq!(failure.message.as_deref(), Some("The service is busy."));
+        assert_eq!(failure.request_id.as_deref(), Some("rid-503"));
+        assert_eq!(failure.attempts, 5);
+        let message = failure.to_string();
         assert!(
             message.starts_with("reading managedDevices (shard iOS, page 3): HTTP 503 ServiceUnavailable: The service is busy. (request-id "),
             "{message}"
         );
-        assert!(message.contains(") after 5 attempts over "), "{message}");
+        assert!(message.contains(") after 5 attempts over ") && !message.contains("skiptoken"), "{message}");
     }
 
     #[tokio::test]
@@ -684,7 +595,7 @@ mod tests {
         let client = testkit::client(&server).await;
         mount_once(&server, testkit::graph_error(400, "BadRequest", "no"), 10).await;
         let failure = client.get(&format!("{}/beta/x", server.uri())).await.unwrap_err();
-        assert_eq!(failure.status(), Some(400));
+        assert_eq!((failure.status, failure.code.as_deref(), failure.attempts), (Some(400), Some("BadRequest"), 1));
         assert_eq!(graph_requests(&server.received_requests().await.unwrap()), 1);
     }
 
@@ -699,9 +610,11 @@ mod tests {
         options.graph_url = Some(format!("http://127.0.0.1:{port}"));
         let client = testkit::client_with(&options);
         let failure = client.get(&format!("http://127.0.0.1:{port}/beta/x?$skiptoken=abc")).await.unwrap_err();
+        assert_eq!((failure.kind, failure.status, failure.attempts), (FailureKind::NoAnswer, None, 5));
+        assert_eq!(failure.path, "/beta/x");
         let message = failure.to_string();
-        assert!(matches!(failure, Failure::Transport { attempts: 5, .. }), "{message}");
-        assert!(message.contains("after 5 attempts") && !message.contains("skiptoken"), "{message}");
+        assert!(message.starts_with("no answer: ") && message.contains("after 5 attempts"), "{message}");
+        assert!(!message.contains("skiptoken") && !message.contains("abc"), "{message}");
     }
 
     #[tokio::test]
@@ -738,9 +651,9 @@ mod tests {
         mount_once(&server, testkit::graph_error(401, "InvalidAuthenticationToken", "Access token is invalid."), 10)
             .await;
         let failure = client.get(&format!("{}/beta/x", server.uri())).await.unwrap_err();
-        assert_eq!(failure.status(), Some(401));
+        assert_eq!((failure.status, failure.code.as_deref()), (Some(401), Some("InvalidAuthenticationToken")));
+        assert_eq!(failure.hint.as_deref(), GiveUp::FreshTokenRefused.hint());
         let message = failure.to_string();
-        assert!(message.contains("InvalidAuthenticationToken") && message.contains("freshly issued"), "{message}");
         assert_eq!(testkit::token_requests(&server).await, 2);
         assert_eq!(graph_requests(&server.received_requests().await.unwrap()), 2);
         assert!(!message.contains("token-"), "{message}");
@@ -754,7 +667,10 @@ mod tests {
         let mut options = testkit::options(&server);
         options.credential = Credential::Token(Secret::new("ready-token-xyz"));
         let client = testkit::client_with(&options);
-        let message = client.get(&format!("{}/beta/x", server.uri())).await.unwrap_err().to_string();
+        let failure = client.get(&format!("{}/beta/x", server.uri())).await.unwrap_err();
+        assert_eq!(failure.status, Some(401));
+        assert_eq!(failure.hint.as_deref(), GiveUp::ReadyTokenRefused.hint());
+        let message = failure.to_string();
         assert!(message.contains("GRAPH_ACCESS_TOKEN") && message.contains("cannot be renewed"), "{message}");
         assert!(!message.contains("ready-token-xyz"), "{message}");
         let requests = server.received_requests().await.unwrap();
@@ -763,29 +679,8 @@ mod tests {
     }
 
     #[test]
-    fn microsoft_throttling_example_parses() {
-        let mut failure = HttpFailure { status: 429, ..HttpFailure::default() };
-        parse_error_body(
-            include_bytes!("../../../tests/fixtures/graph-docs/throttling-429-response.example.json"),
-            &mut failure,
-        );
-        assert_eq!(failure.code.as_deref(), Some("TooManyRequests"));
-        assert_eq!(failure.message.as_deref(), Some("Please retry again later."));
-        assert_eq!(failure.ids, vec![("request-id", "94fb3b52-452a-4535-a601-69e0a90e3aa2".to_owned())]);
-        let mut odd = HttpFailure { status: 502, ..HttpFailure::default() };
-        parse_error_body(b"<html>\n<body>Bad gateway</body></html>", &mut odd);
-        assert_eq!(odd.to_string(), "HTTP 502 Bad Gateway: <html> <body>Bad gateway</body></html>");
-    }
-
-    #[test]
-    fn permissions_and_encoding() {
-        assert!(permission_hint("/beta/deviceManagement/managedDevices")
-            .unwrap()
-            .contains("DeviceManagementManagedDevices.Read.All"));
-        assert!(permission_hint("/v1.0/groups/g/transitiveMembers").unwrap().contains("GroupMember.Read.All"));
-        assert_eq!(permission_hint("/tenant/oauth2/v2.0/token"), None);
+    fn encoding() {
         assert_eq!(encode("operatingSystem eq 'iOS'"), "operatingSystem%20eq%20%27iOS%27");
         assert_eq!(encode("a/b?c"), "a%2Fb%3Fc");
-        assert_eq!(url_path("https://g.test/beta/x?$skiptoken=secretish"), "/beta/x");
     }
 }

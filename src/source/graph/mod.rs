@@ -5,15 +5,17 @@
 //! checked against `managedDeviceOverview`), apps (module `apps` through the tenant's detected apps, or
 //! `batch` per device), and groups (module `groups`, only when groups are asked for). The phases that do
 //! not depend on each other (devices, detected apps, groups) run at the same time; per-device app reads
-//! wait for the device list. Each phase counts its own requests (`GraphClient::for_phase`). Every request goes through one transport (`http`) with one retry policy
-//! (`retry`), one client-side rate limit (`ratelimit`) and one bound on requests in flight
-//! (`max_concurrency`); the token (`auth`) is shared and renewed by one task at a time. Collections are
-//! read whole by `paging`; `progress` draws the bars; `options` holds the public options.
+//! wait for the device list. Each phase counts its own requests (`GraphClient::for_phase`) and reports
+//! its progress to the caller's [`ProgressObserver`]. Every request goes through one transport (`http`)
+//! with one retry decision (`retry`), one client-side rate limit (`ratelimit`) and one bound on
+//! requests in flight (`max_concurrency`); the token (`auth`) is shared and renewed by one task at a
+//! time. Collections are read whole by `paging`; `options` holds the public options.
 //!
 //! [`fetch`] returns `Ok` with `snapshot.complete = false` and `snapshot.gaps` when the read finished but
-//! is known to be partial (the device count differs from Graph's overview); it returns
-//! [`Error::Source`] when a request finally fails, with what was being read, the HTTP status, Graph's
-//! error code, message and request-id. No secret or token ever appears in a message or a log.
+//! is known to be partial (the device count differs from Graph's overview); it returns [`Error::Graph`]
+//! when a request finally fails: a [`GraphError`] with what was being read, the request's method and
+//! path, the HTTP status, Graph's error code, message and request-id. No secret or token ever appears
+//! in an error or a log.
 //!
 //! `Telemetry::requests` counts HTTP requests sent, retries included (a `$batch` envelope counts once;
 //! the rate limiter counts it as one per inner request, as Graph does); `retries` counts re-sent
@@ -25,28 +27,31 @@ mod apps;
 mod auth;
 mod batch;
 mod devices;
+mod error;
 mod groups;
 mod http;
 mod options;
 mod paging;
-mod progress;
 mod ratelimit;
 mod retry;
 #[cfg(test)]
 mod testkit;
 
+use std::sync::Arc;
 use std::time::Instant;
 
 use serde::Serialize;
 
+pub use error::{FailureKind, GraphError, Service};
 pub use options::{
     credential_from_env, AppsVia, Cloud, Credential, GraphOptions, Secret, DEFAULT_MAX_CONCURRENCY, MAX_GROUPS,
 };
 
 use crate::error::Error;
+use crate::inventory::{Inventory, SourceInfo};
+use crate::source::progress::{Phase, ProgressObserver};
 use crate::source::snapshot::{Snapshot, SnapshotSource};
 use http::{GraphClient, Transport};
-use progress::Progress;
 use retry::RetryPolicy;
 
 /// What [`fetch`] read.
@@ -79,13 +84,29 @@ pub struct PhaseTelemetry {
     pub requests: u64,
 }
 
-/// Reads the tenant. URLs must be https, except plain http on loopback ([`Error::Usage`] otherwise);
-/// at most [`MAX_GROUPS`] groups; `max_concurrency` at least 1.
-pub async fn fetch(options: &GraphOptions) -> Result<Fetched, Error> {
-    fetch_with(options, RetryPolicy::default()).await
+impl Fetched {
+    /// The inventory of what was read. A device that the inventory cannot hold (Graph sent it without
+    /// an id) makes the device listing an unusable answer.
+    pub fn to_inventory(&self, source: SourceInfo) -> Result<Inventory, Error> {
+        self.snapshot.to_inventory(source).map_err(|message| {
+            let listing = "/beta/deviceManagement/managedDevices";
+            Error::Graph(GraphError::unusable("building the inventory", "GET", listing, message))
+        })
+    }
 }
 
-async fn fetch_with(options: &GraphOptions, policy: RetryPolicy) -> Result<Fetched, Error> {
+/// Reads the tenant, telling `progress` about the phases (`devices`, `apps`, `groups`) and their counts.
+/// URLs must be https, except plain http on loopback ([`Error::Usage`] otherwise); at most
+/// [`MAX_GROUPS`] groups; `max_concurrency` at least 1.
+pub async fn fetch(options: &GraphOptions, progress: Arc<dyn ProgressObserver>) -> Result<Fetched, Error> {
+    fetch_with(options, RetryPolicy::default(), progress).await
+}
+
+async fn fetch_with(
+    options: &GraphOptions,
+    policy: RetryPolicy,
+    progress: Arc<dyn ProgressObserver>,
+) -> Result<Fetched, Error> {
     if options.groups.len() > MAX_GROUPS {
         return Err(Error::Usage(format!(
             "{} groups given: at most {MAX_GROUPS} --group ids, like the targets of one notification",
@@ -101,24 +122,24 @@ async fn fetch_with(options: &GraphOptions, policy: RetryPolicy) -> Result<Fetch
     let captured_at = chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Secs, true);
     client.sign_in().await?;
 
-    let progress = &Progress::new(options.progress);
+    let progress = &progress;
     let mut telemetry = Telemetry::default();
 
     // Devices, the tenant's detected apps and the groups do not depend on each other: they are read at
     // the same time. Per-device app reads need the device list, so they come after it.
     let read_devices = timed(&client, "devices", |client| async move {
-        let bar = progress.phase("devices", None);
-        let devices = devices::read_devices(&client, &bar).await;
-        bar.finish();
+        let phase = Phase::start(progress, "devices", None);
+        let devices = devices::read_devices(&client, &phase).await;
+        phase.finish();
         devices
     });
     let read_tenant_apps = async {
         match options.apps_via {
             AppsVia::DetectedApps => Some(
                 timed(&client, "apps", |client| async move {
-                    let bar = progress.phase("apps", None);
-                    let apps = apps::read_detected_apps(&client, &options.catalog, &bar).await;
-                    bar.finish();
+                    let phase = Phase::start(progress, "apps", None);
+                    let apps = apps::read_detected_apps(&client, &options.catalog, &phase).await;
+                    phase.finish();
                     apps
                 })
                 .await,
@@ -132,9 +153,9 @@ async fn fetch_with(options: &GraphOptions, policy: RetryPolicy) -> Result<Fetch
         }
         Some(
             timed(&client, "groups", |client| async move {
-                let bar = progress.phase("groups", Some(options.groups.len() as u64));
-                let groups = groups::read_groups(&client, &options.groups, &bar).await;
-                bar.finish();
+                let phase = Phase::start(progress, "groups", Some(options.groups.len() as u64));
+                let groups = groups::read_groups(&client, &options.groups, &phase).await;
+                phase.finish();
                 groups
             })
             .await,
@@ -151,9 +172,10 @@ async fn fetch_with(options: &GraphOptions, policy: RetryPolicy) -> Result<Fetch
         None => {
             let ids: Vec<String> = devices.devices.iter().filter_map(|d| d.id.as_deref().map(str::to_owned)).collect();
             let (apps, phase) = timed(&client, "apps", |client| async move {
-                let bar = progress.phase("apps", Some(ids.len() as u64));
-                let apps = batch::read_per_device(&client, &ids, &options.catalog, options.max_concurrency, &bar).await;
-                bar.finish();
+                let phase = Phase::start(progress, "apps", Some(ids.len() as u64));
+                let apps =
+                    batch::read_per_device(&client, &ids, &options.catalog, options.max_concurrency, &phase).await;
+                phase.finish();
                 apps
             })
             .await;
@@ -211,8 +233,9 @@ where
 
 #[cfg(test)]
 mod tests {
-    use super::testkit::{self, FakeDevices};
+    use super::testkit::{self, Event, FakeDevices, Recorder};
     use super::*;
+    use crate::source::progress::NoProgress;
     use serde_json::json;
     use wiremock::matchers::{method, path, path_regex};
     use wiremock::{Mock, MockServer, ResponseTemplate};
@@ -259,7 +282,7 @@ mod tests {
         let devices = tenant(&server, 40).await;
         let mut options = testkit::options(&server);
         options.groups = vec!["g1".into()];
-        let fetched = fetch_with(&options, testkit::fast_policy()).await.unwrap();
+        let fetched = fetch_with(&options, testkit::fast_policy(), Arc::new(NoProgress)).await.unwrap();
         let snapshot = &fetched.snapshot;
         assert!(snapshot.complete && snapshot.gaps.is_empty());
         assert_eq!(snapshot.kind, "intune-reach.snapshot");
@@ -283,7 +306,8 @@ mod tests {
     async fn fetch_marks_a_count_mismatch_incomplete() {
         let server = MockServer::start().await;
         tenant(&server, 45).await;
-        let fetched = fetch_with(&testkit::options(&server), testkit::fast_policy()).await.unwrap();
+        let fetched =
+            fetch_with(&testkit::options(&server), testkit::fast_policy(), Arc::new(NoProgress)).await.unwrap();
         assert!(!fetched.snapshot.complete);
         assert_eq!(fetched.snapshot.gaps.len(), 1);
         assert!(fetched.snapshot.gaps[0].contains("counts 45 devices but the listing returned 40"));
@@ -296,13 +320,14 @@ mod tests {
         let server = MockServer::start().await;
         let mut options = testkit::options(&server);
         options.groups = (0..26).map(|i| format!("g{i}")).collect();
-        assert!(matches!(fetch(&options).await, Err(Error::Usage(m)) if m.contains("25")));
+        let no_progress = || Arc::new(NoProgress);
+        assert!(matches!(fetch(&options, no_progress()).await, Err(Error::Usage(m)) if m.contains("25")));
         let mut options = testkit::options(&server);
         options.max_concurrency = 0;
-        assert!(matches!(fetch(&options).await, Err(Error::Usage(_))));
+        assert!(matches!(fetch(&options, no_progress()).await, Err(Error::Usage(_))));
         let mut options = testkit::options(&server);
         options.graph_url = Some("http://graph.example.com".into());
-        assert!(matches!(fetch(&options).await, Err(Error::Usage(_))));
+        assert!(matches!(fetch(&options, no_progress()).await, Err(Error::Usage(_))));
         assert!(server.received_requests().await.unwrap().is_empty());
     }
 
@@ -316,10 +341,70 @@ mod tests {
             })))
             .mount(&server)
             .await;
-        let err = fetch_with(&testkit::options(&server), testkit::fast_policy()).await.unwrap_err();
-        assert_eq!(err.exit_code(), crate::error::exit::SOURCE);
-        let message = err.to_string();
-        assert!(message.contains("AADSTS90002") && message.contains("trace_id t-1"), "{message}");
-        assert!(!message.contains("test-secret-value"), "{message}");
+        let result = fetch_with(&testkit::options(&server), testkit::fast_policy(), Arc::new(NoProgress)).await;
+        assert_eq!(result.as_ref().map(|_| ()).unwrap_err().exit_code(), crate::error::exit::SOURCE);
+        let err = testkit::expect_graph_error(result);
+        assert_eq!(
+            (err.service, err.status, err.code.as_deref()),
+            (Service::SignIn, Some(400), Some("invalid_request"))
+        );
+        assert_eq!(err.message.as_deref(), Some("AADSTS90002: Tenant 'tenant-1' not found."));
+        assert_eq!((err.request_id.as_deref(), err.correlation_id.as_deref()), (Some("t-1"), Some("c-1")));
+        assert_eq!(err.path, "/tenant-1/oauth2/v2.0/token");
+        assert!(!err.to_string().contains("test-secret-value"), "{err}");
+    }
+
+    #[tokio::test]
+    async fn the_observer_sees_every_phase_and_its_counts() {
+        let server = MockServer::start().await;
+        let devices = tenant(&server, 40).await;
+        let mut options = testkit::options(&server);
+        options.groups = vec!["g1".into(), "G1".into()];
+        let recorder = Arc::new(Recorder::default());
+        fetch_with(&options, testkit::fast_policy(), recorder.clone()).await.unwrap();
+        let mut phases = recorder.phases();
+        phases.sort();
+        assert_eq!(phases, ["apps", "devices", "groups"]);
+        // Devices: no total up front, one count per distinct device, then the end.
+        let events = recorder.of("devices");
+        assert_eq!(events.first(), Some(&Event::Started(None)));
+        assert_eq!(events.last(), Some(&Event::Finished));
+        assert_eq!(recorder.advanced("devices"), devices.len() as u64);
+        // Apps: the total is known once the tenant's detected apps are read (one is wanted).
+        assert_eq!(recorder.of("apps"), [Event::Started(None), Event::Total(1), Event::Advanced(1), Event::Finished]);
+        // Groups: two ids given, one group once they are told apart.
+        assert_eq!(
+            recorder.of("groups"),
+            [Event::Started(Some(2)), Event::Total(1), Event::Advanced(1), Event::Finished]
+        );
+    }
+
+    #[tokio::test]
+    async fn per_device_apps_count_every_device() {
+        let server = MockServer::start().await;
+        let devices = tenant(&server, 40).await;
+        Mock::given(method("POST"))
+            .and(path("/beta/$batch"))
+            .respond_with(|request: &wiremock::Request| {
+                let body: serde_json::Value = serde_json::from_slice(&request.body).unwrap_or_default();
+                let responses: Vec<serde_json::Value> = body["requests"]
+                    .as_array()
+                    .cloned()
+                    .unwrap_or_default()
+                    .iter()
+                    .map(|r| json!({"id": r["id"], "status": 200, "body": {"value": []}}))
+                    .collect();
+                ResponseTemplate::new(200).set_body_json(json!({ "responses": responses }))
+            })
+            .mount(&server)
+            .await;
+        let mut options = testkit::options(&server);
+        options.apps_via = AppsVia::PerDevice;
+        let recorder = Arc::new(Recorder::default());
+        fetch_with(&options, testkit::fast_policy(), recorder.clone()).await.unwrap();
+        let total = devices.len() as u64;
+        let apps = recorder.of("apps");
+        assert_eq!((apps.first(), apps.last()), (Some(&Event::Started(Some(total))), Some(&Event::Finished)));
+        assert_eq!(recorder.advanced("apps"), total);
     }
 }

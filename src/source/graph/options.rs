@@ -173,12 +173,10 @@ pub struct GraphOptions {
     pub groups: Vec<String>,
     /// The app names the app evidence is matched against.
     pub catalog: AppCatalog,
-    /// Show progress bars on stderr.
-    pub progress: bool,
 }
 
 impl GraphOptions {
-    /// The defaults: global cloud, detected apps, 8 requests at once, no groups, no progress bars.
+    /// The defaults: global cloud, detected apps, 8 requests at once, no groups.
     pub fn new(credential: Credential) -> Self {
         GraphOptions {
             cloud: Cloud::Global,
@@ -191,7 +189,6 @@ impl GraphOptions {
             max_concurrency: DEFAULT_MAX_CONCURRENCY,
             groups: Vec::new(),
             catalog: AppCatalog::default(),
-            progress: false,
         }
     }
 }

@@ -11,7 +11,8 @@ use std::fmt;
 
 use serde::Deserialize;
 
-use super::http::{Failure, GraphClient};
+use super::error::GraphError;
+use super::http::GraphClient;
 use crate::error::Error;
 
 /// Restarts of one listing after an expired skip token.
@@ -64,14 +65,9 @@ impl fmt::Display for AtPage<'_> {
 }
 
 /// Whether a failure is Graph's "skip token is either invalid or expired" (400).
-pub(crate) fn is_expired_skip_token(failure: &Failure) -> bool {
-    match failure {
-        Failure::Http(http) if http.status == 400 => {
-            let message = http.message.as_deref().unwrap_or("").to_ascii_lowercase();
-            message.contains("skip token") || message.contains("skiptoken")
-        }
-        _ => false,
-    }
+pub(crate) fn is_expired_skip_token(failure: &GraphError) -> bool {
+    let message = failure.message.as_deref().unwrap_or("").to_ascii_lowercase();
+    failure.graph_status() == Some(400) && (message.contains("skip token") || message.contains("skiptoken"))
 }
 
 /// Reads every page of the collection at `first_url`. `on_page` parses a page body, keeps its items
@@ -93,12 +89,12 @@ where
         loop {
             let reply = match client.get(&url).await {
                 Ok(reply) => reply,
-                Err(failure) if page > 1 && is_expired_skip_token(&failure) => {
+                Err(mut failure) if page > 1 && is_expired_skip_token(&failure) => {
                     if restarts >= MAX_RESTARTS {
-                        return Err(Error::Source(format!(
-                            "{}: {failure}; the listing was already restarted {MAX_RESTARTS} times after expired skip tokens",
-                            listing.at_page(page)
-                        )));
+                        failure.hint = Some(format!(
+                            "the listing was already restarted {MAX_RESTARTS} times after expired skip tokens"
+                        ));
+                        return Err(failure.into_error(listing.at_page(page)));
                     }
                     restarts += 1;
                     tracing::warn!(
@@ -109,27 +105,23 @@ where
                 }
                 Err(failure) => return Err(failure.into_error(listing.at_page(page))),
             };
-            let next = on_page(&reply.body).map_err(|e| {
-                Error::Source(format!(
-                    "{}: the answer is not a Graph collection ({e}){}",
-                    listing.at_page(page),
-                    reply.request_id.as_deref().map(|id| format!(" (request-id {id})")).unwrap_or_default()
-                ))
-            })?;
+            let unusable = |message: String| Error::Graph(reply.unusable(listing.at_page(page), "GET", &url, message));
+            let next =
+                on_page(&reply.body).map_err(|e| unusable(format!("the answer is not a Graph collection ({e})")))?;
             let Some(next) = next else { return Ok(()) };
             if !client.is_graph_url(&next) {
-                return Err(Error::Source(format!(
-                    "{}: Graph returned an @odata.nextLink to another host ({}); not following it",
-                    listing.at_page(page),
-                    url::Url::parse(&next).ok().and_then(|u| u.host_str().map(str::to_owned)).unwrap_or(next.clone())
+                let host = url::Url::parse(&next).ok().and_then(|u| u.host_str().map(str::to_owned));
+                return Err(unusable(format!(
+                    "Graph returned an @odata.nextLink to another host ({}); not following it",
+                    host.as_deref().unwrap_or("no host")
                 )));
             }
             if !seen.insert(next.clone()) {
-                return Err(Error::Source(format!(
-                    "{}: Graph returned an @odata.nextLink that this listing had already followed (a paging loop); \
-                     stopping rather than reading the same pages forever",
-                    listing.at_page(page)
-                )));
+                return Err(unusable(
+                    "Graph returned an @odata.nextLink that this listing had already followed (a paging loop); \
+                     stopping rather than reading the same pages forever"
+                        .to_owned(),
+                ));
             }
             url = next;
             page += 1;
@@ -140,6 +132,7 @@ where
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::source::graph::error::FailureKind;
     use crate::source::graph::testkit;
     use serde_json::json;
     use wiremock::matchers::{method, path, query_param};
@@ -197,10 +190,11 @@ mod tests {
         let client = testkit::client(&server).await;
         page(&server, None, &["a"], Some("p2")).await;
         page(&server, Some("p2"), &["b"], Some("p2")).await;
-        let err = collect_ids(&client, &format!("{}/beta/things", server.uri())).await.unwrap_err();
-        assert!(matches!(err, Error::Source(_)));
-        let message = err.to_string();
-        assert!(message.contains("reading things (test, page 2)") && message.contains("already followed"), "{message}");
+        let err = testkit::expect_graph_error(collect_ids(&client, &format!("{}/beta/things", server.uri())).await);
+        assert_eq!((err.kind, err.status), (FailureKind::Unusable, Some(200)));
+        assert_eq!((err.context.as_str(), err.path.as_str()), ("reading things (test, page 2)", "/beta/things"));
+        assert!(err.message.as_deref().is_some_and(|m| m.contains("already followed")), "{err}");
+        assert!(!err.to_string().contains("p2"), "no skip token in the message: {err}");
     }
 
     #[tokio::test]
@@ -214,8 +208,10 @@ mod tests {
             ))
             .mount(&server)
             .await;
-        let err = collect_ids(&client, &format!("{}/beta/things", server.uri())).await.unwrap_err().to_string();
-        assert!(err.contains("another host") && err.contains("evil.example"), "{err}");
+        let err = testkit::expect_graph_error(collect_ids(&client, &format!("{}/beta/things", server.uri())).await);
+        assert_eq!(err.kind, FailureKind::Unusable);
+        let message = err.message.as_deref().unwrap_or("");
+        assert!(message.contains("another host (evil.example)") && !message.contains("skiptoken"), "{message}");
     }
 
     #[tokio::test]
@@ -252,8 +248,10 @@ mod tests {
             .with_priority(1)
             .mount(&server)
             .await;
-        let err = collect_ids(&client, &format!("{}/beta/things", server.uri())).await.unwrap_err().to_string();
-        assert!(err.contains("restarted 3 times") && err.contains("HTTP 400 BadRequest"), "{err}");
+        let err = testkit::expect_graph_error(collect_ids(&client, &format!("{}/beta/things", server.uri())).await);
+        assert_eq!((err.status, err.code.as_deref()), (Some(400), Some("BadRequest")));
+        assert_eq!(err.hint.as_deref(), Some("the listing was already restarted 3 times after expired skip tokens"));
+        assert_eq!(err.context, "reading things (test, page 2)");
     }
 
     #[tokio::test]
@@ -265,7 +263,8 @@ mod tests {
             .respond_with(ResponseTemplate::new(200).set_body_json(json!({"items": []})))
             .mount(&server)
             .await;
-        let err = collect_ids(&client, &format!("{}/beta/things", server.uri())).await.unwrap_err().to_string();
-        assert!(err.contains("not a Graph collection"), "{err}");
+        let err = testkit::expect_graph_error(collect_ids(&client, &format!("{}/beta/things", server.uri())).await);
+        assert_eq!((err.kind, err.status), (FailureKind::Unusable, Some(200)));
+        assert!(err.message.as_deref().is_some_and(|m| m.starts_with("the answer is not a Graph collection")), "{err}");
     }
 }

@@ -18,7 +18,10 @@
 
 use std::collections::VecDeque;
 use std::sync::Mutex;
-use std::time::{Duration, Instant};
+use std::time::Duration;
+
+// The clock of tokio: the same as the system's, except in tests that pause it.
+use tokio::time::Instant;
 
 /// The default budget: 1800 requests per 20 s.
 pub(crate) const DEFAULT_LIMIT: usize = 1800;
@@ -51,6 +54,7 @@ struct State {
 }
 
 impl RateLimiter {
+    /// A budget of `limit` requests per sliding `window` (e.g. 48 per minute for report export jobs).
     pub fn new(limit: usize, window: Duration) -> Self {
         RateLimiter { limit: limit.max(1), window, state: Mutex::new(State::default()) }
     }
@@ -64,7 +68,7 @@ impl RateLimiter {
         self.window / self.limit as u32
     }
 
-    /// The pacing interval now, after its recovery since it was last set.
+    /// The pacing interval at `now`, after its recovery since it was last set.
     fn spacing(&self, state: &mut State, now: Instant) -> Duration {
         if let (false, Some(paced_at)) = (state.spacing.is_zero(), state.paced_at) {
             let seconds = now.saturating_duration_since(paced_at).as_secs_f64();
@@ -80,37 +84,36 @@ impl RateLimiter {
 
     /// Waits until `weight` more requests fit (pause, pacing and window), then counts them.
     pub async fn acquire(&self, weight: usize) {
+        while let Err(wait) = self.admit(weight, Instant::now()) {
+            tokio::time::sleep(wait).await;
+        }
+    }
+
+    /// Counts `weight` requests (at most the limit) at `now` if they fit; otherwise says how long to
+    /// wait before asking again.
+    fn admit(&self, weight: usize, now: Instant) -> Result<(), Duration> {
         let weight = weight.clamp(1, self.limit);
-        loop {
-            let wait = {
-                let mut state = self.state();
-                let now = Instant::now();
-                while state.sent.front().is_some_and(|&t| t + self.window <= now) {
-                    state.sent.pop_front();
+        let mut state = self.state();
+        while state.sent.front().is_some_and(|&t| t + self.window <= now) {
+            state.sent.pop_front();
+        }
+        let paced = state.next_slot.filter(|slot| *slot > now);
+        match (state.paused_until, paced) {
+            (Some(until), _) if until > now => Err(until - now),
+            (_, Some(slot)) => Err(slot - now),
+            _ if state.sent.len() + weight <= self.limit => {
+                state.sent.extend(std::iter::repeat_n(now, weight));
+                let spacing = self.spacing(&mut state, now);
+                if !spacing.is_zero() {
+                    state.next_slot = Some(now + spacing * weight as u32);
                 }
-                let paced = state.next_slot.filter(|slot| *slot > now);
-                match (state.paused_until, paced) {
-                    (Some(until), _) if until > now => Some(until - now),
-                    (_, Some(slot)) => Some(slot - now),
-                    _ if state.sent.len() + weight <= self.limit => {
-                        state.sent.extend(std::iter::repeat_n(now, weight));
-                        let spacing = self.spacing(&mut state, now);
-                        if !spacing.is_zero() {
-                            state.next_slot = Some(now + spacing * weight as u32);
-                        }
-                        None
-                    }
-                    // The request that must leave the window before `weight` more fit.
-                    _ => {
-                        let index = state.sent.len() + weight - self.limit - 1;
-                        let oldest = state.sent.get(index).copied().unwrap_or(now);
-                        Some((oldest + self.window).saturating_duration_since(now).max(Duration::from_millis(1)))
-                    }
-                }
-            };
-            match wait {
-                None => return,
-                Some(wait) => tokio::time::sleep(wait).await,
+                Ok(())
+            }
+            // The request that must leave the window before `weight` more fit.
+            _ => {
+                let index = state.sent.len() + weight - self.limit - 1;
+                let oldest = state.sent.get(index).copied().unwrap_or(now);
+                Err((oldest + self.window).saturating_duration_since(now).max(Duration::from_millis(1)))
             }
         }
     }
@@ -129,11 +132,14 @@ impl RateLimiter {
     /// previous pace), nor before any request went through at the new pace (Graph's window is still
     /// full of what was sent before; the pace has not been tried yet).
     pub fn slow_down(&self, sent_at: Instant, progress: u64) {
+        self.slow_down_at(sent_at, progress, Instant::now());
+    }
+
+    fn slow_down_at(&self, sent_at: Instant, progress: u64, now: Instant) {
         let mut state = self.state();
         if state.slowed_at.is_some_and(|slowed| sent_at < slowed || progress <= state.slowed_progress) {
             return;
         }
-        let now = Instant::now();
         let last_second =
             state.sent.iter().rev().take_while(|&&t| now.saturating_duration_since(t) < Duration::from_secs(1)).count();
         let half_observed = Duration::from_secs(2) / last_second.max(1) as u32;
@@ -149,58 +155,93 @@ impl RateLimiter {
 mod tests {
     use super::*;
 
-    #[tokio::test]
-    async fn lets_the_limit_through_then_waits_for_the_window() {
-        let limiter = RateLimiter::new(5, Duration::from_millis(300));
-        let start = Instant::now();
-        limiter.acquire(3).await;
-        limiter.acquire(2).await;
-        assert!(start.elapsed() < Duration::from_millis(100));
-        limiter.acquire(1).await;
-        assert!(start.elapsed() >= Duration::from_millis(300), "{:?}", start.elapsed());
+    const MS: fn(u64) -> Duration = Duration::from_millis;
+
+    #[test]
+    fn lets_the_limit_through_then_waits_for_the_oldest_to_leave_the_window() {
+        let limiter = RateLimiter::new(5, MS(300));
+        let t0 = Instant::now();
+        assert_eq!(limiter.admit(3, t0), Ok(()));
+        assert_eq!(limiter.admit(2, t0 + MS(100)), Ok(()));
+        assert_eq!(limiter.admit(1, t0 + MS(100)), Err(MS(200)), "the first three leave at 300 ms");
+        assert_eq!(limiter.admit(1, t0 + MS(299)), Err(MS(1)));
+        // The first three have left; four more do not fit until the next two leave too.
+        assert_eq!(limiter.admit(4, t0 + MS(300)), Err(MS(100)));
+        assert_eq!(limiter.admit(3, t0 + MS(300)), Ok(()));
+        assert_eq!(limiter.admit(1, t0 + MS(300)), Err(MS(100)));
+        assert_eq!(limiter.admit(2, t0 + MS(400)), Ok(()));
     }
 
-    #[tokio::test]
-    async fn a_weight_above_the_limit_is_clamped_and_a_pause_is_honoured() {
-        let limiter = RateLimiter::new(2, Duration::from_millis(50));
-        limiter.acquire(20).await;
-        let start = Instant::now();
-        limiter.pause_until(start + Duration::from_millis(200));
-        limiter.acquire(1).await;
-        assert!(start.elapsed() >= Duration::from_millis(200), "{:?}", start.elapsed());
+    #[test]
+    fn a_weight_above_the_limit_is_clamped_and_a_pause_is_honoured() {
+        let limiter = RateLimiter::new(2, MS(50));
+        let t0 = Instant::now();
+        assert_eq!(limiter.admit(20, t0), Ok(()), "counted as the whole limit, not refused forever");
+        assert_eq!(limiter.admit(1, t0), Err(MS(50)));
+        limiter.pause_until(t0 + MS(200));
+        limiter.pause_until(t0 + MS(100));
+        assert_eq!(limiter.admit(1, t0 + MS(60)), Err(MS(140)), "a shorter pause does not cut the longer one");
+        assert_eq!(limiter.admit(1, t0 + MS(200)), Ok(()));
     }
 
-    #[tokio::test]
-    async fn throttling_without_retry_after_paces_requests_then_recovers() {
+    #[test]
+    fn throttling_without_retry_after_paces_requests_then_recovers() {
         let limiter = RateLimiter::new(1000, Duration::from_secs(1));
-        let before = Instant::now();
-        for _ in 0..40 {
-            limiter.acquire(1).await;
+        let t0 = Instant::now();
+        for i in 0..40 {
+            assert_eq!(limiter.admit(1, t0 + MS(i * 10)), Ok(()));
         }
-        // 40 requests in the last second: pace at 20 a second (50 ms); a 429 of a request sent before
-        // that slow-down does not slow it down again.
-        limiter.slow_down(Instant::now(), 0);
-        limiter.slow_down(before, 1);
-        // Nor one before a request went through at the new pace.
-        limiter.slow_down(Instant::now(), 0);
-        let spacing = limiter.state().spacing;
-        assert!(spacing >= Duration::from_millis(49) && spacing <= Duration::from_millis(50), "{spacing:?}");
-        let start = Instant::now();
-        for _ in 0..4 {
-            limiter.acquire(1).await;
+        let now = t0 + MS(400);
+        // 40 requests in the last second: pace at 20 a second.
+        limiter.slow_down_at(now, 1, now);
+        assert_eq!(limiter.state().spacing, MS(50));
+        // A 429 of a request sent before that slow-down does not slow it again, nor one before a
+        // request went through at the new pace.
+        limiter.slow_down_at(now - MS(1), 2, now);
+        limiter.slow_down_at(now, 1, now);
+        assert_eq!(limiter.state().spacing, MS(50));
+
+        assert_eq!(limiter.admit(1, now), Ok(()));
+        assert_eq!(limiter.admit(1, now + MS(10)), Err(MS(40)));
+        assert_eq!(limiter.admit(1, now + MS(50)), Ok(()));
+        // The pace recovers by 15% a second: 50 ms * 0.85^0.05 to the next slot.
+        let recovered = MS(50).mul_f64(RECOVERY_PER_SECOND.powf(0.05));
+        assert_eq!(limiter.admit(1, now + MS(50)), Err(recovered));
+
+        // Another 429, after progress and of a request sent at the new pace: twice the current pace.
+        let later = now + MS(50);
+        limiter.slow_down_at(later, 2, later);
+        assert_eq!(limiter.state().spacing, recovered * 2);
+
+        // A minute later the pace is back to the window's own: pacing stops, the window alone limits.
+        let much_later = later + Duration::from_secs(60);
+        for _ in 0..21 {
+            assert_eq!(limiter.admit(1, much_later), Ok(()));
         }
-        assert!(start.elapsed() >= Duration::from_millis(140), "{:?}", start.elapsed());
-        // Pretend a minute passed: the pace is back to the window's own and pacing stops.
-        {
-            let mut state = limiter.state();
-            state.paced_at = Some(Instant::now() - Duration::from_secs(60));
-        }
-        let start = Instant::now();
-        limiter.acquire(1).await;
-        for _ in 0..20 {
-            limiter.acquire(1).await;
-        }
-        assert!(start.elapsed() < Duration::from_millis(100), "{:?}", start.elapsed());
         assert_eq!(limiter.state().spacing, Duration::ZERO);
+    }
+
+    #[test]
+    fn a_lone_throttled_request_paces_at_one_a_second_at_most() {
+        let limiter = RateLimiter::new(1000, Duration::from_secs(1));
+        let t0 = Instant::now();
+        assert_eq!(limiter.admit(1, t0), Ok(()));
+        limiter.slow_down_at(t0, 1, t0 + MS(10));
+        assert_eq!(limiter.state().spacing, MAX_SPACING);
+        assert_eq!(limiter.admit(1, t0 + MS(10)), Ok(()));
+        assert_eq!(limiter.admit(1, t0 + MS(10)), Err(MAX_SPACING));
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn acquire_sleeps_exactly_until_the_window_frees() {
+        let limiter = RateLimiter::new(2, MS(300));
+        let start = Instant::now();
+        limiter.acquire(2).await;
+        assert_eq!(start.elapsed(), Duration::ZERO);
+        limiter.acquire(1).await;
+        assert_eq!(start.elapsed(), MS(300));
+        limiter.pause_until(Instant::now() + MS(120));
+        limiter.acquire(1).await;
+        assert_eq!(start.elapsed(), MS(420));
     }
 }

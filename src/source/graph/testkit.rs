@@ -1,6 +1,6 @@
 //! Test helpers for the Graph client: options and a client pointed at a `wiremock` server, a token
-//! endpoint, Graph error answers, and a fake device listing that pages, filters (or ignores the filter
-//! like Graph can) and expires a skip token once.
+//! endpoint, Graph error answers, a fake device listing that pages, filters (or ignores the filter
+//! like Graph can) and expires a skip token once, and a progress observer that records what it sees.
 
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -12,9 +12,12 @@ use wiremock::matchers::{method, path};
 use wiremock::{Mock, MockServer, Request, Respond, ResponseTemplate};
 
 use super::auth::Auth;
+use super::error::GraphError;
 use super::http::{GraphClient, Transport};
 use super::options::{endpoints, Credential, GraphOptions, Secret};
 use super::retry::RetryPolicy;
+use crate::error::Error;
+use crate::source::progress::ProgressObserver;
 
 /// The retry policy of the tests: same rules, short waits, 5 attempts.
 pub(crate) fn fast_policy() -> RetryPolicy {
@@ -24,6 +27,7 @@ pub(crate) fn fast_policy() -> RetryPolicy {
         base: Duration::from_millis(5),
         cap: Duration::from_millis(50),
         timeout: Duration::from_secs(10),
+        ..RetryPolicy::default()
     }
 }
 
@@ -79,6 +83,14 @@ pub(crate) fn client_with(options: &GraphOptions) -> GraphClient {
 pub(crate) async fn client(server: &MockServer) -> GraphClient {
     mount_token(server, 3600).await;
     client_with(&options(server))
+}
+
+/// The Graph error of a result that must be one.
+pub(crate) fn expect_graph_error<T: std::fmt::Debug>(result: Result<T, Error>) -> Box<GraphError> {
+    match result {
+        Err(Error::Graph(error)) => error,
+        other => panic!("expected a Graph error, got {other:?}"),
+    }
 }
 
 /// A Graph error answer, as Graph shapes it.
@@ -163,5 +175,61 @@ impl Respond for FakeDevices {
             body["@odata.nextLink"] = json!(format!("{}{}?{next}", self.base, request.url.path()));
         }
         ResponseTemplate::new(200).insert_header("request-id", "rid").set_body_json(body)
+    }
+}
+
+/// One progress event, as [`Recorder`] keeps it.
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) enum Event {
+    Started(Option<u64>),
+    Total(u64),
+    Advanced(u64),
+    Status(String),
+    Finished,
+}
+
+/// A progress observer that records every event, by phase.
+#[derive(Debug, Default)]
+pub(crate) struct Recorder {
+    events: Mutex<Vec<(String, Event)>>,
+}
+
+impl Recorder {
+    fn push(&self, phase: &str, event: Event) {
+        self.events.lock().unwrap().push((phase.to_owned(), event));
+    }
+
+    /// The events of one phase, in order.
+    pub fn of(&self, phase: &str) -> Vec<Event> {
+        self.events.lock().unwrap().iter().filter(|(p, _)| p == phase).map(|(_, e)| e.clone()).collect()
+    }
+
+    /// The items the phase reported read.
+    pub fn advanced(&self, phase: &str) -> u64 {
+        self.of(phase).iter().map(|e| if let Event::Advanced(n) = e { *n } else { 0 }).sum()
+    }
+
+    /// The phases in the order they started.
+    pub fn phases(&self) -> Vec<String> {
+        let events = self.events.lock().unwrap();
+        events.iter().filter(|(_, e)| matches!(e, Event::Started(_))).map(|(p, _)| p.clone()).collect()
+    }
+}
+
+impl ProgressObserver for Recorder {
+    fn phase_started(&self, phase: &str, total: Option<u64>) {
+        self.push(phase, Event::Started(total));
+    }
+    fn total_known(&self, phase: &str, total: u64) {
+        self.push(phase, Event::Total(total));
+    }
+    fn advanced(&self, phase: &str, count: u64) {
+        self.push(phase, Event::Advanced(count));
+    }
+    fn status(&self, phase: &str, message: &str) {
+        self.push(phase, Event::Status(message.to_owned()));
+    }
+    fn phase_finished(&self, phase: &str) {
+        self.push(phase, Event::Finished);
     }
 }
