@@ -12,12 +12,12 @@
 //! rule outcomes each catalogue device exists for are written down, and checked, in its tests.
 //!
 //! Layout:
-//! - [`catalogue`]: the first devices, hand-written edge cases (data);
-//! - [`random`]: every device after the catalogue, drawn from platform and field distributions;
-//! - [`spec`]: what a device is made from (family, wire fields, user, sync time, name), shared by both;
-//! - [`devices`]: a spec and a user into a `managedDevice`, its name and its sync time;
-//! - [`apps`]: the detected apps the tenant knows and which devices have them;
-//! - [`directory`]: the users and the groups.
+//! - `catalogue`: the first devices, hand-written edge cases (data);
+//! - `random`: every device after the catalogue, drawn from platform and field distributions;
+//! - `spec`: what a device is made from (family, wire fields, user, sync time, name), shared by both;
+//! - `devices`: a spec and a user into a `managedDevice`, its name and its sync time;
+//! - `apps`: the detected apps the tenant knows and which devices have them;
+//! - `directory`: the users and the groups.
 
 mod apps;
 mod catalogue;
@@ -40,7 +40,7 @@ use apps::{APPS, APP_PLATFORMS};
 pub const DOMAIN: &str = "contoso.example";
 
 /// Generates a tenant of exactly `devices` managed devices; the same `seed` and `now` give the same
-/// tenant. See the documentation of [`catalogue`] and [`random`] for what it holds.
+/// tenant. The modules `catalogue` and `random` say what it holds.
 pub fn generate(devices: usize, seed: u64, now: DateTime<Utc>) -> SimTenant {
     let mut gen = Generator::new(devices, seed, now);
     let catalogue = catalogue::catalogue();
