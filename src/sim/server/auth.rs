@@ -18,7 +18,7 @@ use serde_json::Value;
 
 use super::faults::lock;
 use super::wire::{entra_error, Ctx, Out};
-use super::Shared;
+use super::{ServerOptions, Shared};
 
 const JWT_BEARER: &str = "urn:ietf:params:oauth:client-assertion-type:jwt-bearer";
 
@@ -54,112 +54,35 @@ impl Tokens {
     }
 }
 
+/// The fields of a token request's form body (the first value of a repeated name).
+struct Form(HashMap<String, String>);
+
+impl Form {
+    fn parse(body: &[u8]) -> Form {
+        let mut form = HashMap::new();
+        for (name, value) in url::form_urlencoded::parse(body) {
+            form.entry(name.into_owned()).or_insert_with(|| value.into_owned());
+        }
+        Form(form)
+    }
+
+    /// Field `name`, unless missing or empty.
+    fn field(&self, name: &str) -> Option<&str> {
+        self.0.get(name).map(String::as_str).filter(|v| !v.is_empty())
+    }
+}
+
 /// `POST /{tenant}/oauth2/v2.0/token`.
 pub(super) fn token(shared: &Shared, ctx: &Ctx, tenant: &str, body: &[u8]) -> Out {
-    let mut form: HashMap<String, String> = HashMap::new();
-    for (name, value) in url::form_urlencoded::parse(body) {
-        form.entry(name.into_owned()).or_insert_with(|| value.into_owned());
-    }
-    let field = |name: &str| form.get(name).map(String::as_str).filter(|v| !v.is_empty());
-    let missing = |name: &str| {
-        entra_error(
-            ctx,
-            StatusCode::BAD_REQUEST,
-            "invalid_request",
-            900144,
-            &format!("The request body must contain the following parameter: '{name}'."),
-        )
+    let form = Form::parse(body);
+    let client_id = match check_client(shared, ctx, tenant, &form) {
+        Ok(client_id) => client_id,
+        Err(refused) => return refused,
     };
-    let options = &shared.options;
-
-    if !tenant.eq_ignore_ascii_case(&shared.index.tenant.tenant_id) {
-        return entra_error(
-            ctx,
-            StatusCode::BAD_REQUEST,
-            "invalid_request",
-            90002,
-            &format!(
-                "Tenant '{tenant}' not found. Check to make sure you have the correct tenant ID and are signing \
-                 into the correct cloud."
-            ),
-        );
+    if let Err(refused) = check_credential(&shared.options, ctx, client_id, &form) {
+        return refused;
     }
-    let Some(grant_type) = field("grant_type") else { return missing("grant_type") };
-    if grant_type != "client_credentials" {
-        return entra_error(
-            ctx,
-            StatusCode::BAD_REQUEST,
-            "unsupported_grant_type",
-            70003,
-            &format!("The app requested an unsupported grant type '{grant_type}'."),
-        );
-    }
-    let Some(client_id) = field("client_id") else { return missing("client_id") };
-    if client_id != options.client_id {
-        return entra_error(
-            ctx,
-            StatusCode::BAD_REQUEST,
-            "unauthorized_client",
-            700016,
-            &format!(
-                "Application with identifier '{client_id}' was not found in the directory '{tenant}'. This can \
-                 happen if the application has not been installed by the administrator of the tenant."
-            ),
-        );
-    }
-    let Some(scope) = field("scope") else { return missing("scope") };
-    if !scope.ends_with("/.default") {
-        return entra_error(
-            ctx,
-            StatusCode::BAD_REQUEST,
-            "invalid_scope",
-            1002012,
-            &format!(
-                "The provided value for scope {scope} is not valid. Client credential flows must have a scope \
-                 value with /.default suffixed to the resource identifier (application ID URI)."
-            ),
-        );
-    }
-    if let Some(secret) = field("client_secret") {
-        // A simulator secret: a plain comparison is enough here.
-        if secret != options.client_secret {
-            return entra_error(
-                ctx,
-                StatusCode::UNAUTHORIZED,
-                "invalid_client",
-                7000215,
-                &format!(
-                    "Invalid client secret provided. Ensure the secret being sent in the request is the client \
-                     secret value, not the client secret ID, for a secret added to app '{client_id}'."
-                ),
-            );
-        }
-    } else if let Some(assertion) = field("client_assertion") {
-        let checked = if field("client_assertion_type") != Some(JWT_BEARER) {
-            Err(format!("client_assertion_type must be '{JWT_BEARER}'"))
-        } else {
-            check_assertion(assertion, client_id, chrono::Utc::now().timestamp())
-        };
-        if let Err(reason) = checked {
-            return entra_error(
-                ctx,
-                StatusCode::UNAUTHORIZED,
-                "invalid_client",
-                700027,
-                &format!("Client assertion failed signature validation: {reason}."),
-            );
-        }
-    } else {
-        return entra_error(
-            ctx,
-            StatusCode::UNAUTHORIZED,
-            "invalid_client",
-            7000218,
-            "The request body must contain the following parameter: 'client_assertion' or 'client_secret'.",
-        );
-    }
-
-    let lifetime = options.token_lifetime_secs;
+    let lifetime = shared.options.token_lifetime_secs;
     let access_token = shared.tokens.issue(client_id, Duration::from_secs(lifetime));
     shared.stats.tokens_issued.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
     let body = serde_json::json!({
@@ -171,6 +94,113 @@ pub(super) fn token(shared: &Shared, ctx: &Ctx, tenant: &str, body: &[u8]) -> Ou
     let mut out = Out::json(body.to_string().into_bytes());
     out.login = true;
     out
+}
+
+fn missing(ctx: &Ctx, name: &str) -> Out {
+    entra_error(
+        ctx,
+        StatusCode::BAD_REQUEST,
+        "invalid_request",
+        900144,
+        &format!("The request body must contain the following parameter: '{name}'."),
+    )
+}
+
+/// The client id of a client-credentials request for this tenant, this app and a `/.default` scope, or
+/// Entra ID's answer to the first thing wrong.
+fn check_client<'f>(shared: &Shared, ctx: &Ctx, tenant: &str, form: &'f Form) -> Result<&'f str, Out> {
+    if !tenant.eq_ignore_ascii_case(&shared.index.tenant.tenant_id) {
+        return Err(entra_error(
+            ctx,
+            StatusCode::BAD_REQUEST,
+            "invalid_request",
+            90002,
+            &format!(
+                "Tenant '{tenant}' not found. Check to make sure you have the correct tenant ID and are signing \
+                 into the correct cloud."
+            ),
+        ));
+    }
+    let grant_type = form.field("grant_type").ok_or_else(|| missing(ctx, "grant_type"))?;
+    if grant_type != "client_credentials" {
+        return Err(entra_error(
+            ctx,
+            StatusCode::BAD_REQUEST,
+            "unsupported_grant_type",
+            70003,
+            &format!("The app requested an unsupported grant type '{grant_type}'."),
+        ));
+    }
+    let client_id = form.field("client_id").ok_or_else(|| missing(ctx, "client_id"))?;
+    if client_id != shared.options.client_id {
+        return Err(entra_error(
+            ctx,
+            StatusCode::BAD_REQUEST,
+            "unauthorized_client",
+            700016,
+            &format!(
+                "Application with identifier '{client_id}' was not found in the directory '{tenant}'. This can \
+                 happen if the application has not been installed by the administrator of the tenant."
+            ),
+        ));
+    }
+    let scope = form.field("scope").ok_or_else(|| missing(ctx, "scope"))?;
+    if !scope.ends_with("/.default") {
+        return Err(entra_error(
+            ctx,
+            StatusCode::BAD_REQUEST,
+            "invalid_scope",
+            1002012,
+            &format!(
+                "The provided value for scope {scope} is not valid. Client credential flows must have a scope \
+                 value with /.default suffixed to the resource identifier (application ID URI)."
+            ),
+        ));
+    }
+    Ok(client_id)
+}
+
+/// Checks the app's credential: its client secret, or else the shape of its client assertion.
+fn check_credential(options: &ServerOptions, ctx: &Ctx, client_id: &str, form: &Form) -> Result<(), Out> {
+    if let Some(secret) = form.field("client_secret") {
+        // A simulator secret: a plain comparison is enough here.
+        if secret != options.client_secret {
+            return Err(entra_error(
+                ctx,
+                StatusCode::UNAUTHORIZED,
+                "invalid_client",
+                7000215,
+                &format!(
+                    "Invalid client secret provided. Ensure the secret being sent in the request is the client \
+                     secret value, not the client secret ID, for a secret added to app '{client_id}'."
+                ),
+            ));
+        }
+        Ok(())
+    } else if let Some(assertion) = form.field("client_assertion") {
+        let checked = if form.field("client_assertion_type") != Some(JWT_BEARER) {
+            Err(format!("client_assertion_type must be '{JWT_BEARER}'"))
+        } else {
+            check_assertion(assertion, client_id, chrono::Utc::now().timestamp())
+        };
+        checked.map_err(|reason| {
+            entra_error(
+                ctx,
+                StatusCode::UNAUTHORIZED,
+                "invalid_client",
+                700027,
+                &format!("Client assertion failed signature validation: {reason}."),
+            )
+        })
+    } else {
+        Err(entra_error(
+            ctx,
+            StatusCode::UNAUTHORIZED,
+            "invalid_client",
+            7000218,
+            "The request body must contain the following parameter: 'client_assertion' or 'client_secret'.",
+        ))
+    }
 }
 
 /// Checks the shape of a client assertion (see the module documentation; the signature is not verified).

@@ -6,8 +6,8 @@
 //! and the benchmarks read it through the real Graph client.
 //!
 //! Layout: this file holds the public API, the routing and the request pipeline; [`wire`] the bytes
-//! (queries, JSON, error bodies); [`auth`] sign-in and tokens; [`graph`] the endpoints and `$batch`;
-//! [`faults`] the stateful faults.
+//! (queries, JSON, error bodies); [`auth`] sign-in and tokens; [`graph`] the endpoints (one file per
+//! endpoint family) and `$batch`; [`faults`] the stateful faults.
 //!
 //! The pipeline of a Graph request: count it, wait `latency_ms`, check the bearer token (401), take a
 //! throttle slot of the token's client app (429), draw the error dice (503), answer. Token requests are
