@@ -204,6 +204,7 @@ impl InventoryBuilder {
             groups: self.groups,
             scoped_members: None,
             source,
+            tenant: Default::default(),
             duplicate_ids: self.duplicate_ids,
         }
     }

@@ -7,6 +7,7 @@ pub mod apps;
 pub mod build;
 pub mod classify;
 pub mod record;
+pub mod tenant;
 
 use std::sync::Arc;
 
@@ -20,6 +21,7 @@ pub type Text = Arc<str>;
 pub use apps::{AppCatalog, AppKind};
 pub use classify::{AndroidMode, Platform};
 pub use record::DeviceRecord;
+pub use tenant::TenantFacts;
 
 /// One managed device, normalised.
 #[derive(Debug, Clone, Default, PartialEq)]
@@ -118,6 +120,8 @@ pub struct Inventory {
     /// Users named by a members export (`--members-export`): a scope like a group.
     pub scoped_members: Option<Vec<Member>>,
     pub source: SourceInfo,
+    /// The tenant-wide prerequisites, as far as the source read them.
+    pub tenant: TenantFacts,
     /// Device ids that appeared more than once in the source: kept once, counted as a warning.
     pub duplicate_ids: Vec<String>,
 }
