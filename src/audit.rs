@@ -1,7 +1,8 @@
 //! The audit: every rule on every device in parallel (rayon), a verdict per device, and the roll-up
 //! per user, within the scope of the target groups when there are any (docs/rules.md, "Levels and verdicts").
 //!
-//! Everything here is decided from the inventory and the settings alone; the reports only render it.
+//! Everything here is decided from the inventory (its devices and tenant-wide facts) and the settings
+//! alone; the reports only render it.
 
 use std::borrow::Cow;
 
@@ -12,7 +13,7 @@ use serde::Serialize;
 use crate::error::Error;
 use crate::inventory::{Device, Inventory, Member, Text};
 use crate::rules::Settings;
-use crate::rules::{evaluate_all, Level, RuleId, Status};
+use crate::rules::{evaluate_all, Level, RuleContext, RuleId, Status};
 
 /// How reachable a device or a user is.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
@@ -64,8 +65,9 @@ pub struct DeviceResult {
 
 impl DeviceResult {
     /// Judges one device: every rule's outcome, the verdict from the levels, the reasons kept.
-    pub fn evaluate(index: usize, device: &Device, settings: &Settings) -> Self {
-        let outcomes = evaluate_all(device, settings);
+    pub fn evaluate(index: usize, device: &Device, context: &RuleContext<'_>) -> Self {
+        let settings = context.settings;
+        let outcomes = evaluate_all(device, context);
         let statuses = outcomes.each_ref().map(|outcome| outcome.status);
         let reasons = RuleId::ALL
             .into_iter()
@@ -177,8 +179,10 @@ impl UserKey {
     }
 }
 
-/// Runs the audit. `groups` are target group ids; they must be among `inventory.groups`.
+/// Runs the audit. `groups` are target group ids; they must be among `inventory.groups`. The rules
+/// read the inventory's tenant-wide facts beside the settings.
 pub fn run(inventory: &Inventory, settings: &Settings, groups: &[String]) -> Result<Audit, Error> {
+    let context = RuleContext { settings, tenant: &inventory.tenant };
     let (scope, device_owner) = scope(inventory, groups)?;
     let in_scope = |i: usize| device_owner.as_ref().is_none_or(|owners| owners[i].is_some());
 
@@ -193,7 +197,7 @@ pub fn run(inventory: &Inventory, settings: &Settings, groups: &[String]) -> Res
         .par_iter()
         .enumerate()
         .filter(|(i, _)| in_scope(*i))
-        .map(|(i, device)| (ranks[i], device.id.as_str(), DeviceResult::evaluate(i, device, settings)))
+        .map(|(i, device)| (ranks[i], device.id.as_str(), DeviceResult::evaluate(i, device, &context)))
         .collect();
     tracing::debug!(seconds = clock.elapsed().as_secs_f64(), "rules evaluated");
     keyed.par_sort_unstable_by(|a, b| (a.0, a.1).cmp(&(b.0, b.1)));
@@ -422,7 +426,7 @@ mod tests {
             ownership: "company".into(),
             inventory_complete: true,
             last_sync: Some(as_of() - chrono::Duration::days(1)),
-            apps: vec![app("Company Portal", Some("5.0.6"))],
+            apps: vec![app("Company Portal", Some("5.2409.1"))],
             ..ios()
         }
     }
@@ -482,11 +486,13 @@ mod tests {
             management_agent: Some("mdm".into()),
             inventory_complete: true,
             last_sync: Some(as_of()),
-            apps: vec![app("Company Portal", Some("5.2"))],
+            apps: vec![app("Company Portal", Some("5.2409.1"))],
             ..ios()
         };
         let settings = settings();
-        let statuses = evaluate_all(&ready_ios, &settings).map(|outcome| outcome.status);
+        let tenant = crate::inventory::TenantFacts::default();
+        let context = RuleContext { settings: &settings, tenant: &tenant };
+        let statuses = evaluate_all(&ready_ios, &context).map(|outcome| outcome.status);
         assert_eq!(statuses[RuleId::PushPermission.index()], Status::Unknown);
         assert_eq!(device_verdict(&statuses, &settings), Verdict::Ready);
         let mut strict = settings.clone();
@@ -554,7 +560,8 @@ mod tests {
         let audit = run(&inv, &settings(), &[]).unwrap();
         let device = &audit.devices[0];
         let kept: Vec<RuleId> = device.reasons.iter().map(|(rule, _)| *rule).collect();
-        assert_eq!(kept, vec![RuleId::RecentCheckIn, RuleId::PushPermission]);
+        // The tenant checks were not read: unknown, kept with their reason.
+        assert_eq!(kept, vec![RuleId::RecentCheckIn, RuleId::PushPermission, RuleId::AppleMdmPush]);
         assert!(device.reason(RuleId::RecentCheckIn).is_some_and(|r| r.contains("90 days")), "{:?}", device.reasons);
         assert_eq!(device.reason(RuleId::CompanyPortal), None, "a passed rule keeps no reason");
     }

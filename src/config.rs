@@ -1,5 +1,5 @@
 //! The `--config FILE` (TOML): rule levels, `stale_days` and the app catalogue's names, ids and
-//! minimum versions. Unknown keys are errors naming the file and line, so a typo never silently
+//! minimum versions (Android Company Portal, Intune app, iOS Company Portal). Unknown keys are errors naming the file and line, so a typo never silently
 //! leaves a default in place.
 
 use std::collections::BTreeMap;
@@ -55,6 +55,9 @@ fn apply(settings: &mut Settings, config: ConfigFile) -> Result<(), String> {
     if let Some(v) = apps.intune_app_min_version {
         catalog.intune_app_min_version = v;
     }
+    if let Some(v) = apps.ios_company_portal_min_version {
+        catalog.ios_company_portal_min_version = v;
+    }
     Ok(())
 }
 
@@ -80,6 +83,7 @@ struct AppsConfig {
     google_play_services_ids: Option<Vec<String>>,
     company_portal_min_version: Option<String>,
     intune_app_min_version: Option<String>,
+    ios_company_portal_min_version: Option<String>,
 }
 
 #[cfg(test)]
@@ -97,7 +101,7 @@ mod tests {
         let mut file = tempfile::NamedTempFile::new().unwrap();
         writeln!(
             file,
-            "stale_days = 14\n[levels]\nrecent-check-in = \"deny\"\npush-permission = \"warn\"\n[apps]\ncompany_portal = [\"Portail d'entreprise\"]"
+            "stale_days = 14\n[levels]\nrecent-check-in = \"deny\"\npush-permission = \"warn\"\napple-mdm-push = \"deny\"\n[apps]\ncompany_portal = [\"Portail d'entreprise\"]\nios_company_portal_min_version = \"5.2401.0\""
         )
         .unwrap();
         let mut s = settings();
@@ -107,6 +111,9 @@ mod tests {
         assert_eq!(s.level(RuleId::PushPermission), Level::Warn);
         assert_eq!(s.level(RuleId::CompanyPortal), Level::Deny);
         assert_eq!(s.apps.company_portal.names, vec!["Portail d'entreprise".to_owned()]);
+        assert_eq!(s.level(RuleId::AppleMdmPush), Level::Deny);
+        assert_eq!(s.apps.ios_company_portal_min_version, "5.2401.0");
+        assert_eq!(s.apps.company_portal_min_version, "5.0.5291.0", "the Android minimum is untouched");
     }
 
     #[test]

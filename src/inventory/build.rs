@@ -11,7 +11,7 @@ use rustc_hash::{FxBuildHasher, FxHashSet};
 
 use chrono::{DateTime, Datelike, Utc};
 
-use super::classify;
+use super::classify::{self, ModeInputs};
 use super::record::DeviceRecord;
 use super::{AppEvidence, Device, Group, Inventory, Platform, SourceInfo, Text};
 
@@ -34,8 +34,9 @@ impl Interner {
     }
 }
 
-/// Parses `lastSyncDateTime`; `None` for missing, unparseable or the `0001-01-01` placeholder.
-pub fn parse_sync_time(raw: Option<&str>) -> Option<DateTime<Utc>> {
+/// Parses a Graph time (`lastSyncDateTime`, `enrolledDateTime`); `None` for missing, unparseable or
+/// the `0001-01-01` placeholder.
+pub fn parse_graph_time(raw: Option<&str>) -> Option<DateTime<Utc>> {
     let raw = raw?.trim();
     let time = DateTime::parse_from_rfc3339(raw)
         .map(|t| t.with_timezone(&Utc))
@@ -53,10 +54,16 @@ pub fn normalise(raw: &DeviceRecord<'_>, interner: &mut Interner) -> Result<Devi
     let id = raw.id.map(str::trim).filter(|id| !id.is_empty());
     let Some(id) = id else { return Err("device without `id`".to_owned()) };
     let platform = classify::platform(raw.operating_system);
-    let android_mode = (platform == Platform::Android)
-        .then(|| classify::android_mode(raw.device_enrollment_type, raw.device_type, raw.management_agent));
+    let android_mode = (platform == Platform::Android).then(|| {
+        classify::android_mode(ModeInputs {
+            device_enrollment_type: raw.device_enrollment_type,
+            device_type: raw.device_type,
+            operating_system: raw.operating_system,
+            management_agent: raw.management_agent,
+        })
+    });
     let ownership = classify::ownership(raw.managed_device_owner_type, raw.owner_type);
-    let inventory_complete = classify::inventory_complete(platform, android_mode, ownership);
+    let enrollment = classify::enrollment(raw.device_enrollment_type);
     Ok(Device {
         id: id.to_owned(),
         name: raw.device_name.unwrap_or("").to_owned(),
@@ -72,8 +79,12 @@ pub fn normalise(raw: &DeviceRecord<'_>, interner: &mut Interner) -> Result<Devi
         management_agent: interner.opt(raw.management_agent),
         management_state: interner.opt(raw.management_state),
         enrollment_type: interner.opt(raw.device_enrollment_type),
-        last_sync: parse_sync_time(raw.last_sync_date_time),
-        inventory_complete,
+        enrollment,
+        shared_device: raw.is_shared_device,
+        last_sync: parse_graph_time(raw.last_sync_date_time),
+        enrolled_at: parse_graph_time(raw.enrolled_date_time),
+        inventory_complete: classify::inventory_complete(platform, android_mode, ownership, enrollment),
+        system_apps_complete: classify::system_apps_complete(platform, android_mode, ownership),
         apps: Vec::new(),
     })
 }
@@ -219,13 +230,65 @@ mod tests {
     }
 
     #[test]
-    fn sync_time_parsing() {
-        assert!(parse_sync_time(Some("0001-01-01T00:00:00Z")).is_none());
-        assert!(parse_sync_time(Some("garbage")).is_none());
-        assert!(parse_sync_time(None).is_none());
-        let t = parse_sync_time(Some("2017-01-01T00:02:49.3205976-08:00")).unwrap();
+    fn graph_time_parsing() {
+        assert!(parse_graph_time(Some("0001-01-01T00:00:00Z")).is_none());
+        assert!(parse_graph_time(Some("0001-01-01T00:00:00.0000000+00:00")).is_none());
+        assert!(parse_graph_time(Some("garbage")).is_none());
+        assert!(parse_graph_time(Some("")).is_none());
+        assert!(parse_graph_time(None).is_none());
+        let t = parse_graph_time(Some("2017-01-01T00:02:49.3205976-08:00")).unwrap();
         assert_eq!(t.to_rfc3339(), "2017-01-01T08:02:49.320597600+00:00");
-        assert!(parse_sync_time(Some("2026-01-01T00:00:00")).is_some());
+        assert!(parse_graph_time(Some("2026-01-01T00:00:00")).is_some());
+    }
+
+    #[test]
+    fn version_two_inputs_are_classified() {
+        let mut interner = Interner::default();
+        let record = DeviceRecord {
+            id: Some("i1"),
+            operating_system: Some("iOS"),
+            device_enrollment_type: Some("appleAccountDrivenUserEnrollment"),
+            managed_device_owner_type: Some("company"),
+            enrolled_date_time: Some("2026-11-20T10:00:00Z"),
+            is_shared_device: Some(false),
+            ..Default::default()
+        };
+        let device = normalise(&record, &mut interner).unwrap();
+        assert_eq!(device.enrollment, classify::Enrollment::AppleUserEnrollment);
+        assert_eq!(device.enrollment_type.as_deref(), Some("appleAccountDrivenUserEnrollment"), "the raw value stays");
+        assert!(!device.inventory_complete, "Apple User Enrollment inventories the managed volume only");
+        assert_eq!(device.shared_device, Some(false));
+        assert_eq!(device.enrolled_at.map(|t| t.to_rfc3339()).as_deref(), Some("2026-11-20T10:00:00+00:00"));
+
+        let record = DeviceRecord {
+            id: Some("a1"),
+            operating_system: Some("AndroidForWork"),
+            device_enrollment_type: Some("deviceEnrollmentManager"),
+            enrolled_date_time: Some("0001-01-01T00:00:00Z"),
+            ..Default::default()
+        };
+        let device = normalise(&record, &mut interner).unwrap();
+        assert_eq!(device.android_mode, Some(crate::inventory::AndroidMode::PersonalWorkProfile));
+        assert_eq!(device.enrollment, classify::Enrollment::Dem);
+        assert_eq!((device.enrolled_at, device.shared_device), (None, None));
+
+        let record = DeviceRecord {
+            id: Some("a2"),
+            operating_system: Some("Android"),
+            device_type: Some("android"),
+            managed_device_owner_type: Some("company"),
+            enrolled_date_time: Some("not a time"),
+            ..Default::default()
+        };
+        let device = normalise(&record, &mut interner).unwrap();
+        assert!(device.inventory_complete && device.system_apps_complete);
+        assert_eq!(device.enrolled_at, None);
+        let unknown = normalise(
+            &DeviceRecord { id: Some("u"), operating_system: Some("Unknown"), ..Default::default() },
+            &mut interner,
+        )
+        .unwrap();
+        assert_eq!((unknown.platform, unknown.android_mode), (Platform::Unknown, None));
     }
 
     #[test]

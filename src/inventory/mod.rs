@@ -1,11 +1,12 @@
 //! The normalised inventory: plain owned data that every source produces and the rules read.
 //!
-//! Classification (platform, Android mode, recipient, inventory completeness) happens once, in
-//! [`classify`], so every source and every Graph strategy decides it the same way.
+//! Classification (platform, Android mode, enrollment, recipient, inventory completeness) happens
+//! once, in [`classify`], so every source and every Graph strategy decides it the same way.
 
 pub mod apps;
 pub mod build;
 pub mod classify;
+pub mod near_miss;
 pub mod record;
 pub mod tenant;
 
@@ -19,7 +20,8 @@ use serde::Serialize;
 pub type Text = Arc<str>;
 
 pub use apps::{AppCatalog, AppKind};
-pub use classify::{AndroidMode, Platform};
+pub use classify::{AndroidMode, Enrollment, Platform};
+pub use near_miss::{NearMiss, NearMisses};
 pub use record::DeviceRecord;
 pub use tenant::TenantFacts;
 
@@ -43,11 +45,21 @@ pub struct Device {
     pub ownership: Text,
     pub management_agent: Option<Text>,
     pub management_state: Option<Text>,
+    /// The raw `deviceEnrollmentType`.
     pub enrollment_type: Option<Text>,
+    /// What the enrollment type means for delivery (Apple User Enrollment, DEM, standard).
+    pub enrollment: Enrollment,
+    /// `hardwareInformation.isSharedDevice` where the source gives it (a Shared iPad when true).
+    pub shared_device: Option<bool>,
     /// `None` when missing, unparseable, or the `0001-01-01` placeholder.
     pub last_sync: Option<DateTime<Utc>>,
+    /// `enrolledDateTime`; `None` when missing, unparseable, or the `0001-01-01` placeholder. Whether
+    /// the device enrolled recently is decided by the rules, against the audit's clock.
+    pub enrolled_at: Option<DateTime<Utc>>,
     /// Whether a missing app can be trusted as really missing (docs/rules.md, "How a device is classified").
     pub inventory_complete: bool,
+    /// Whether a missing system app (Google Play services) can be trusted as really missing.
+    pub system_apps_complete: bool,
     /// The apps the rules look at, as the source saw them on this device.
     pub apps: Vec<AppEvidence>,
 }
@@ -106,6 +118,10 @@ pub struct SourceInfo {
     pub gaps: Vec<String>,
     /// Anything else the reader should know (duplicates dropped, counts that differ).
     pub warnings: Vec<String>,
+    /// App names that look like a receiving app or Google Play services but match no configured name
+    /// (sources fill it through [`NearMisses`]), most devices first.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub near_misses: Vec<NearMiss>,
     /// Per-phase timings and request counts (Graph sources only).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub telemetry: Option<serde_json::Value>,

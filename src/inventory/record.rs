@@ -26,4 +26,8 @@ pub struct DeviceRecord<'a> {
     /// Beta `ownerType`, used when `managedDeviceOwnerType` is absent.
     pub owner_type: Option<&'a str>,
     pub last_sync_date_time: Option<&'a str>,
+    /// `enrolledDateTime`.
+    pub enrolled_date_time: Option<&'a str>,
+    /// Beta `hardwareInformation.isSharedDevice`; `None` when the source does not give it as a bool.
+    pub is_shared_device: Option<bool>,
 }

@@ -1,5 +1,6 @@
 //! `summary.json` (and `--format json` on standard output): counts per verdict and per rule, the
-//! caveats, and whether the inventory was read whole.
+//! caveats, whether the inventory was read whole, the tenant checks (`tenant`) and the app names that
+//! nearly matched the catalogue (`near_misses`).
 
 use serde::ser::SerializeMap;
 use serde::{Serialize, Serializer};
@@ -9,6 +10,7 @@ use std::io::Write;
 use super::{Report, Reporter};
 use crate::audit::{percent, Audit, Verdict};
 use crate::inventory::apps::APP_INVENTORY_CAVEAT;
+use crate::inventory::NearMiss;
 use crate::rules::Settings;
 use crate::rules::{self, RuleId, Status};
 
@@ -26,6 +28,9 @@ pub struct Summary<'a> {
     pub warnings: &'a [String],
     pub duplicate_device_ids: usize,
     pub stale_days: u32,
+    /// Each tenant check: read or not, its facts, or why not and the permission that would read it.
+    pub tenant: serde_json::Value,
+    pub near_misses: &'a [NearMiss],
 }
 
 #[derive(Serialize)]
@@ -158,5 +163,49 @@ pub fn summary(report: Report<'_>) -> Summary<'_> {
         warnings: &source.warnings,
         duplicate_device_ids: inventory.duplicate_ids.len(),
         stale_days: settings.stale_days,
+        tenant: super::tenant::tenant_json(&inventory.tenant, settings.as_of),
+        near_misses: &source.near_misses,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::audit;
+    use crate::inventory::tenant::{ManagedGooglePlay, TenantCheck, TenantFacts};
+    use crate::inventory::{AndroidMode, AppKind, Device, Inventory, SourceInfo};
+    use crate::rules::test_support::{android, settings};
+
+    #[test]
+    fn summary_has_the_tenant_checks_and_the_near_misses() {
+        let near_miss = NearMiss {
+            name: "Google Play-Dienste".into(),
+            devices: 4,
+            kind: AppKind::GooglePlayServices,
+            config_key: "apps.google_play_services",
+        };
+        let inventory = Inventory {
+            devices: vec![Device { id: "a".into(), ..android(AndroidMode::PersonalWorkProfile) }],
+            source: SourceInfo { near_misses: vec![near_miss], ..Default::default() },
+            tenant: TenantFacts {
+                managed_google_play: TenantCheck::Read(ManagedGooglePlay {
+                    bind_status: Some("notBound".into()),
+                    ..Default::default()
+                }),
+                ..Default::default()
+            },
+            ..Default::default()
+        };
+        let settings = settings();
+        let audit = audit::run(&inventory, &settings, &[]).unwrap();
+        let json = serde_json::to_value(summary(Report { audit: &audit, inventory: &inventory, settings: &settings }))
+            .unwrap();
+        assert_eq!(json["tenant"]["apple_mdm_push"]["read"], false);
+        assert_eq!(json["tenant"]["managed_google_play"]["bind_status"], "notBound");
+        assert_eq!(json["rules"]["managed-google-play"]["fail"], 1, "the rule read the inventory's tenant facts");
+        assert_eq!(
+            json["near_misses"],
+            serde_json::json!([{"name": "Google Play-Dienste", "devices": 4, "kind": "google-play-services", "config_key": "apps.google_play_services"}])
+        );
     }
 }

@@ -9,6 +9,7 @@ pub mod csv;
 pub mod json;
 pub mod rules;
 pub mod table;
+pub mod tenant;
 
 use std::fs;
 use std::io::{BufWriter, Write};

@@ -7,7 +7,7 @@ use std::fmt::Write as _;
 use comfy_table::{presets, ContentArrangement, Table};
 
 use crate::inventory::apps::APP_INVENTORY_CAVEAT;
-use crate::inventory::classify::{self, ModeField};
+use crate::inventory::classify;
 use crate::inventory::AppCatalog;
 use crate::rules::{Rule, Settings, REGISTRY};
 
@@ -111,31 +111,47 @@ Every source (Graph, a snapshot, the admin center's exports) maps its own vocabu
 field names and values first, so one device gets one classification whatever it was read from.
 
 - **platform** from `operatingSystem` (trimmed, case-insensitive): `iOS` or `iPadOS` -> `ios`; starting
-  with `Android` -> `android`; empty or missing -> `unknown`; anything else -> `other` (the raw value is
-  kept for the reason sentence).
+  with `Android` -> `android`; empty, missing or `unknown` -> `unknown`; anything else -> `other` (the
+  raw value is kept for the reason sentence).
 - **Android mode** (Android only), the first matching row wins. The `deviceEnrollmentType` rows are
   documented by Microsoft; the others are inferred and kept in this one table so that they are easy to
-  correct:
+  correct (`operatingSystem` `AndroidEnterprise` covers fully managed, dedicated and corporate work
+  profile alike, so it decides nothing):
 
 | step | field | value | mode |
 |---|---|---|---|
 ",
     );
-    for (step, (field, value, mode)) in classify::ANDROID_MODE_TABLE.iter().enumerate() {
-        let field = match field {
-            ModeField::DeviceEnrollmentType => "deviceEnrollmentType",
-            ModeField::DeviceType => "deviceType",
-            ModeField::ManagementAgent => "managementAgent",
-        };
-        let _ = writeln!(out, "| {} | `{field}` | `{value}` | `{}` |", step + 1, mode.as_str());
+    for (field, value, mode) in classify::ANDROID_MODE_TABLE {
+        let _ = writeln!(out, "| {} | `{}` | `{value}` | `{}` |", field.step(), field.property(), mode.as_str());
+    }
+    out.push_str("\nOtherwise the mode is `unknown`.\n\n");
+    out.push_str(
+        "- **enrollment** from `deviceEnrollmentType` (trimmed, case-insensitive); anything else, or none, is
+  `standard` (the raw value stays in the `enrollment_type` column):
+
+| `deviceEnrollmentType` | enrollment |
+|---|---|
+",
+    );
+    for (value, enrollment) in classify::ENROLLMENT_TABLE {
+        let _ = writeln!(out, "| `{value}` | `{}` |", enrollment.as_str());
     }
     out.push_str(
-        "\nOtherwise the mode is `unknown`.
-
+        "
+- **shared device**: `hardwareInformation.isSharedDevice` where the source gives it (`true` is a
+  Shared iPad); anything that is not a bool is unknown.
+- **enrolled at**: `enrolledDateTime` (missing, unreadable or `0001-01-01` -> none). A device is
+  **recently enrolled** when the audit time is less than 7 × 24 h after it (a time in the future counts
+  as recent; none is not recent): its app inventory may not have refreshed yet.
 - **ownership**: `managedDeviceOwnerType`, or beta `ownerType` when the former is absent; `company` is
   corporate.
 - **inventory complete** (a missing app can be trusted as missing): corporate iOS, corporate Android
-  device administrator, and Android fully managed, dedicated and corporate-owned work profile.
+  device administrator, and Android fully managed, dedicated and corporate-owned work profile; never
+  Apple User Enrollment (only the managed volume is inventoried).
+- **system apps complete** (a missing Google Play services can be trusted as missing): corporate
+  Android device administrator only; Android Enterprise inventories list the work profile's apps, or
+  managed and some system apps.
 - **recipient** (the user a group send reaches on this device): the enrolling user's UPN where the
   source gives it (`enrolledByUserPrincipalName`, `EnrolledByUser`), else the primary user's UPN
   (lower-cased), else the user id; the all-zero user id names nobody.
@@ -174,19 +190,25 @@ Receiving apps and Google Play services are matched on the device's app evidence
 case-insensitive) or, where a source gives one, by package or bundle id. These are the defaults; the
 `[apps]` table of `--config FILE` replaces them (tenants show localized or renamed entries).
 
-| app | names | ids | minimum version (Android) |
+| app | names | ids | minimum version |
 |---|---|---|---|
-| Company Portal | {} | {} | `{}` |
+| Company Portal | {} | {} | Android `{}`, iOS `{}` |
 | Microsoft Intune app (Android only) | {} | {} | `{}` |
 | Google Play services | {} | {} | |
 
-On iOS only Company Portal counts as a receiving app.
+On iOS only Company Portal counts as a receiving app. The `[apps]` keys are `company_portal`,
+`company_portal_ids`, `intune_app`, `intune_app_ids`, `google_play_services`,
+`google_play_services_ids`, `company_portal_min_version`, `intune_app_min_version` and
+`ios_company_portal_min_version`. An app name that looks like one of these apps but matches none of
+its names (a localized `Google Play-Dienste`, a renamed Company Portal) is listed in `summary.json`
+(`near_misses`) and the terminal summary with the key that would accept it.
 
 {APP_INVENTORY_CAVEAT}
 ",
         list(&apps.company_portal.names),
         list(&apps.company_portal.ids),
         apps.company_portal_min_version,
+        apps.ios_company_portal_min_version,
         list(&apps.intune_app.names),
         list(&apps.intune_app.ids),
         apps.intune_app_min_version,

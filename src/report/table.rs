@@ -1,4 +1,5 @@
-//! The terminal summary: users and devices by verdict with percentages, and one row per rule.
+//! The terminal summary: users and devices by verdict with percentages, one row per rule, the tenant
+//! checks and the app names that nearly matched the catalogue.
 
 use comfy_table::{presets, CellAlignment, ContentArrangement, Table};
 
@@ -78,7 +79,16 @@ pub fn render(report: Report<'_>) -> String {
         column.set_cell_alignment(CellAlignment::Left);
     }
     out.push_str(&rules.to_string());
-    out.push('\n');
+    out.push_str("\n\ntenant:\n");
+    for line in super::tenant::tenant_lines(&inventory.tenant, settings.as_of) {
+        out.push_str(&format!("  {line}\n"));
+    }
+    if !source.near_misses.is_empty() {
+        out.push_str("near misses (the rules do not count these apps):\n");
+        for line in super::tenant::near_miss_lines(&source.near_misses) {
+            out.push_str(&format!("  {line}\n"));
+        }
+    }
     for warning in &source.warnings {
         out.push_str(&format!("warning: {warning}\n"));
     }
@@ -104,7 +114,7 @@ mod tests {
             ownership: "company".into(),
             inventory_complete: true,
             last_sync: Some(as_of()),
-            apps: vec![app("Company Portal", Some("5.0"))],
+            apps: vec![app("Company Portal", Some("5.2409.1"))],
             ..ios()
         };
         let unreachable = Device { id: "d2".into(), recipient: Some("bob@x".into()), apps: vec![], ..ready.clone() };
@@ -116,6 +126,12 @@ mod tests {
                 complete: false,
                 gaps: vec!["Graph counts 3 devices but the listing returned 2".into()],
                 warnings: vec!["1 device record(s) repeated an id".into()],
+                near_misses: vec![crate::inventory::NearMiss {
+                    name: "Google Play-Dienste".into(),
+                    devices: 3,
+                    kind: crate::inventory::AppKind::GooglePlayServices,
+                    config_key: "apps.google_play_services",
+                }],
                 telemetry: None,
             },
             ..Default::default()

@@ -2,12 +2,13 @@
 //!
 //! Group sends reach users, not devices: "each supported device enrolled by the user receives the
 //! message; devices that are members of the group are ignored". A userless device (shared, kiosk) is
-//! never reached. The recipient itself is decided once, in the inventory (docs/rules.md,
-//! "How a device is classified" and the rule's table).
+//! never reached. A device enrolled by a device enrollment manager (DEM) account was not enrolled by
+//! the person using it, and "the device must be enrolled by the targeted user", so it fails too. The
+//! recipient itself is decided once, in the inventory (docs/rules.md, "How a device is classified"
+//! and the rule's table).
 
-use super::Settings;
-use super::{Level, Outcome, Rule, RuleId, Status};
-use crate::inventory::Device;
+use super::{Level, Outcome, Rule, RuleContext, RuleId, Status};
+use crate::inventory::{Device, Enrollment};
 
 pub const RULE: Rule = Rule {
     id: RuleId::HasRecipient,
@@ -17,16 +18,22 @@ pub const RULE: Rule = Rule {
     fix: "Assign a primary user to the device; userless shared or kiosk devices cannot be reached.",
     decision: &[
         (Status::Pass, "the device has a recipient: the enrolling user's UPN where the source gives it, else the primary user's UPN (lower-cased), else the user id."),
-        (Status::Fail, "no recipient (userless, shared or kiosk devices; the all-zero user id names nobody)."),
+        (Status::Fail, "enrolled by a device enrollment manager (`deviceEnrollmentType` `deviceEnrollmentManager`: a send to the device's user does not reach it); or no recipient (userless, shared or kiosk devices; the all-zero user id names nobody)."),
     ],
     sources: &[
         "Group sends reach users, not devices (memdocs: intune/intune-service/remote-actions/custom-notifications.md)",
+        "The device must be enrolled by the targeted user (memdocs: intune/device-management/actions/send-custom-notification.md)",
     ],
     caveat: None,
     evaluate,
 };
 
-fn evaluate(device: &Device, _settings: &Settings) -> Outcome {
+fn evaluate(device: &Device, _context: &RuleContext<'_>) -> Outcome {
+    if device.enrollment == Enrollment::Dem {
+        return Outcome::fail(
+            "enrolled by a device enrollment manager account: a send to the device's user does not reach it",
+        );
+    }
     match device.recipient.as_deref().map(str::trim) {
         Some(recipient) if !recipient.is_empty() => {
             Outcome::pass("the device has a user, so a group send to that user reaches it")
@@ -40,12 +47,12 @@ fn evaluate(device: &Device, _settings: &Settings) -> Outcome {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::rules::test_support::{check, settings};
+    use crate::rules::test_support::{check, evaluate_default};
     use crate::rules::Status;
 
     fn run(recipient: Option<&str>) -> Outcome {
         let device = Device { recipient: recipient.map(Into::into), ..Default::default() };
-        evaluate(&device, &settings())
+        evaluate_default(evaluate, &device)
     }
 
     #[test]
@@ -59,5 +66,21 @@ mod tests {
         let reason = check(run(None), Status::Fail);
         assert!(reason.contains("no user"), "{reason}");
         check(run(Some("  ")), Status::Fail);
+    }
+
+    #[test]
+    fn device_enrollment_manager_fails_even_with_a_user() {
+        for recipient in [Some("dem-account@contoso.com"), None] {
+            let device =
+                Device { recipient: recipient.map(Into::into), enrollment: Enrollment::Dem, ..Default::default() };
+            let reason = check(evaluate_default(evaluate, &device), Status::Fail);
+            assert_eq!(
+                reason,
+                "enrolled by a device enrollment manager account: a send to the device's user does not reach it"
+            );
+        }
+        let aue =
+            Device { recipient: Some("a@x".into()), enrollment: Enrollment::AppleUserEnrollment, ..Default::default() };
+        check(evaluate_default(evaluate, &aue), Status::Pass);
     }
 }

@@ -8,8 +8,7 @@
 
 use std::borrow::Cow;
 
-use super::Settings;
-use super::{Level, Outcome, Rule, RuleId, Status};
+use super::{Level, Outcome, Rule, RuleContext, RuleId, Status};
 use crate::inventory::Device;
 
 pub const RULE: Rule = Rule {
@@ -60,7 +59,7 @@ fn present(value: Option<&str>) -> Option<&str> {
     value.map(str::trim).filter(|v| !v.is_empty())
 }
 
-fn evaluate(device: &Device, _settings: &Settings) -> Outcome {
+fn evaluate(device: &Device, _context: &RuleContext<'_>) -> Outcome {
     let agent = present(device.management_agent.as_deref());
     let state = present(device.management_state.as_deref());
 
@@ -119,7 +118,7 @@ fn combine(a: Outcome, b: Outcome) -> Outcome {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::rules::test_support::{check, settings};
+    use crate::rules::test_support::{check, evaluate_default};
 
     fn run(agent: Option<&str>, state: Option<&str>) -> Outcome {
         let device = Device {
@@ -127,7 +126,7 @@ mod tests {
             management_state: state.map(Into::into),
             ..Default::default()
         };
-        evaluate(&device, &settings())
+        evaluate_default(evaluate, &device)
     }
 
     #[test]

@@ -1,16 +1,19 @@
 //! The delivery prerequisites: one rule per file, one registry, stable kebab-case ids.
 //!
-//! A rule is a pure function from one device (and the settings) to an [`Outcome`]. Rules never do
-//! I/O. [`REGISTRY`] lists them in the order of docs/rules.md (generated from it), which is also the order
-//! of every rule list in the reports.
+//! A rule is a pure function from one device and a [`RuleContext`] (the settings and the tenant-wide
+//! facts of the audit) to an [`Outcome`]. Rules never do I/O. [`REGISTRY`] lists them in the order of
+//! docs/rules.md (generated from it), which is also the order of every rule list in the reports.
 
+mod apple_mdm_push;
 mod company_portal;
 mod google_play_services;
 mod has_recipient;
+mod managed_google_play;
 mod mdm_enrolled;
 mod portal_version;
 mod push_permission;
 mod recent_check_in;
+mod refresh;
 pub mod settings;
 mod supported_platform;
 
@@ -20,7 +23,7 @@ use std::str::FromStr;
 
 use serde::{Deserialize, Serialize};
 
-use crate::inventory::Device;
+use crate::inventory::{Device, TenantFacts};
 pub use settings::Settings;
 
 /// The stable id of a rule. The kebab-case names are part of the contract.
@@ -35,11 +38,14 @@ pub enum RuleId {
     GooglePlayServices,
     RecentCheckIn,
     PushPermission,
+    AppleMdmPush,
+    ManagedGooglePlay,
 }
 
 impl RuleId {
-    /// Every rule, in the order of the rules table.
-    pub const ALL: [RuleId; 8] = [
+    /// Every rule, in the order of the rules table. The tenant checks come after `push-permission`,
+    /// so that the report columns of the earlier rules keep their positions.
+    pub const ALL: [RuleId; 10] = [
         RuleId::SupportedPlatform,
         RuleId::MdmEnrolled,
         RuleId::HasRecipient,
@@ -48,6 +54,8 @@ impl RuleId {
         RuleId::GooglePlayServices,
         RuleId::RecentCheckIn,
         RuleId::PushPermission,
+        RuleId::AppleMdmPush,
+        RuleId::ManagedGooglePlay,
     ];
 
     pub const COUNT: usize = Self::ALL.len();
@@ -62,6 +70,8 @@ impl RuleId {
             RuleId::GooglePlayServices => "google-play-services",
             RuleId::RecentCheckIn => "recent-check-in",
             RuleId::PushPermission => "push-permission",
+            RuleId::AppleMdmPush => "apple-mdm-push",
+            RuleId::ManagedGooglePlay => "managed-google-play",
         }
     }
 
@@ -178,6 +188,14 @@ impl Outcome {
     }
 }
 
+/// What a rule may read besides the device: the settings and the tenant-wide facts of this audit.
+#[derive(Debug, Clone, Copy)]
+pub struct RuleContext<'a> {
+    pub settings: &'a Settings,
+    /// Read once per audit; the tenant checks give every device in their scope the same outcome.
+    pub tenant: &'a TenantFacts,
+}
+
 /// A rule: its id, default level, the words users see, and the function that decides it.
 pub struct Rule {
     pub id: RuleId,
@@ -195,7 +213,7 @@ pub struct Rule {
     /// What every audit must say about this rule, whatever its counts (for example that it is never
     /// observable): listed with the summary's caveats.
     pub caveat: Option<&'static str>,
-    pub evaluate: fn(&Device, &Settings) -> Outcome,
+    pub evaluate: fn(&Device, &RuleContext<'_>) -> Outcome,
 }
 
 impl fmt::Debug for Rule {
@@ -214,11 +232,13 @@ pub static REGISTRY: [Rule; RuleId::COUNT] = [
     google_play_services::RULE,
     recent_check_in::RULE,
     push_permission::RULE,
+    apple_mdm_push::RULE,
+    managed_google_play::RULE,
 ];
 
 /// Runs every rule on one device; outcomes in [`RuleId::ALL`] order.
-pub fn evaluate_all(device: &Device, settings: &Settings) -> [Outcome; RuleId::COUNT] {
-    std::array::from_fn(|i| (REGISTRY[i].evaluate)(device, settings))
+pub fn evaluate_all(device: &Device, context: &RuleContext<'_>) -> [Outcome; RuleId::COUNT] {
+    std::array::from_fn(|i| (REGISTRY[i].evaluate)(device, context))
 }
 
 /// The caveats of the rules that have one, in table order.
@@ -262,7 +282,7 @@ mod tests {
     fn default_levels_follow_the_table() {
         use Level::*;
         let levels: Vec<Level> = REGISTRY.iter().map(|r| r.default_level).collect();
-        assert_eq!(levels, vec![Deny, Deny, Deny, Deny, Deny, Deny, Warn, Allow]);
+        assert_eq!(levels, vec![Deny, Deny, Deny, Deny, Deny, Deny, Warn, Allow, Warn, Warn]);
     }
 }
 
@@ -271,8 +291,8 @@ mod tests {
 pub(crate) mod test_support {
     use chrono::{DateTime, TimeZone, Utc};
 
-    use super::{Outcome, Status};
-    use crate::inventory::{AndroidMode, AppEvidence, Device, Platform};
+    use super::{Outcome, RuleContext, Status};
+    use crate::inventory::{AndroidMode, AppEvidence, Device, Platform, TenantFacts};
     use crate::rules::Settings;
 
     /// The audit time of every rule test.
@@ -282,6 +302,20 @@ pub(crate) mod test_support {
 
     pub fn settings() -> Settings {
         Settings::new(as_of())
+    }
+
+    /// Runs a rule's decision with `settings` and tenant facts that were not read.
+    pub fn evaluate_with(
+        evaluate: fn(&Device, &RuleContext<'_>) -> Outcome,
+        device: &Device,
+        settings: &Settings,
+    ) -> Outcome {
+        evaluate(device, &RuleContext { settings, tenant: &TenantFacts::default() })
+    }
+
+    /// Runs a rule's decision with the default settings and tenant facts that were not read.
+    pub fn evaluate_default(evaluate: fn(&Device, &RuleContext<'_>) -> Outcome, device: &Device) -> Outcome {
+        evaluate_with(evaluate, device, &settings())
     }
 
     pub fn ios() -> Device {

@@ -1,87 +1,97 @@
-//! `portal-version`: on Android, is the receiving app new enough to show the message?
+//! `portal-version`: is the receiving app new enough to show the message?
 //!
 //! Android needs Company Portal >= 5.0.5291.0 or the Microsoft Intune app >= 2021.09.04; older apps
 //! show an "update your app" notice instead of the message (memdocs custom-notifications.md, 2023).
-//! Every receiving app found is looked at: pass if any meets its minimum, else unknown if any version
-//! cannot be compared, else fail (docs/rules.md). The minimums are
-//! configurable ([`crate::inventory::AppCatalog`]); versions are compared numerically part by part.
+//! The minimum supported iOS Company Portal is 5.2311.1 ("users are prompted for an update at sign
+//! in"); what an older iOS app does with a custom notification is not documented, so below it is
+//! unknown, not fail. Every receiving app found is looked at: pass if any meets its minimum, else
+//! unknown if any version cannot be compared (or, on iOS, is below), else fail (docs/rules.md). The
+//! minimums are configurable ([`crate::inventory::AppCatalog`]); versions are compared numerically
+//! part by part.
 
 use std::cmp::Ordering;
 
-use super::Settings;
-use super::{Level, Outcome, Rule, RuleId, Status};
-use crate::inventory::AppKind;
-use crate::inventory::{Device, Platform};
+use super::{Level, Outcome, Rule, RuleContext, RuleId, Status};
+use crate::inventory::{AppKind, Device, Platform};
 
 pub const RULE: Rule = Rule {
     id: RuleId::PortalVersion,
     default_level: Level::Deny,
-    checks: "On Android, Company Portal >= 5.0.5291.0 or the Intune app >= 2021.09.04 (configurable).",
-    fail_means: "Older apps show an \"update your app\" notice instead of the message.",
-    fix: "Update Company Portal or the Microsoft Intune app from Google Play or the managed store.",
+    checks: "The receiving app meets its minimum version: Android Company Portal 5.0.5291.0 or Intune app 2021.09.04, iOS Company Portal 5.2311.1 (configurable).",
+    fail_means: "Older Android apps show an \"update your app\" notice instead of the message.",
+    fix: "Update Company Portal (or the Microsoft Intune app) from the App Store, Google Play or the managed store.",
     decision: &[
-        (Status::Pass, "Android: some receiving app found meets its minimum (Company Portal 5.0.5291.0, Intune app 2021.09.04), compared numerically part by part."),
+        (Status::Pass, "some receiving app found meets its minimum (Android: Company Portal 5.0.5291.0, Intune app 2021.09.04; iOS: Company Portal 5.2311.1), compared numerically part by part."),
         (Status::Fail, "Android: every receiving app found is below its minimum."),
-        (Status::Unknown, "Android: none meets its minimum and some version cannot be compared."),
-        (Status::NotApplicable, "no receiving app was found, or the device is not Android."),
+        (Status::Unknown, "none meets its minimum and some version cannot be compared; or iOS: Company Portal is below 5.2311.1 (users are asked to update at sign-in; what an older app does with the message is not documented)."),
+        (Status::NotApplicable, "no receiving app was found, or the device is neither iOS/iPadOS nor Android."),
     ],
     sources: &[
         "Minimum Android app versions for custom notifications (memdocs: custom-notifications.md, 2023)",
+        "Minimum supported iOS Company Portal 5.2311.1 (memdocs: Company Portal app configuration, Oct 2025)",
     ],
     caveat: None,
     evaluate,
 };
 
-fn label(kind: AppKind) -> &'static str {
-    match kind {
-        AppKind::CompanyPortal => "Company Portal",
-        AppKind::IntuneApp => "Microsoft Intune app",
-        AppKind::GooglePlayServices => "Google Play services",
-    }
-}
+/// What users are told below the iOS minimum.
+const IOS_BELOW: &str = "below the minimum supported iOS Company Portal; users are asked to update at sign-in";
 
-fn evaluate(device: &Device, settings: &Settings) -> Outcome {
-    if device.platform != Platform::Android {
-        return Outcome::not_applicable("the minimum app versions apply to Android only");
+fn evaluate(device: &Device, context: &RuleContext<'_>) -> Outcome {
+    let platform = device.platform;
+    if !matches!(platform, Platform::Android | Platform::Ios) {
+        return Outcome::not_applicable("the minimum app versions apply to iOS/iPadOS and Android only");
     }
+    let apps = &context.settings.apps;
     let mut found = false;
-    let mut below: Vec<String> = Vec::new();
+    // Below its minimum: (the app, its version, the minimum).
+    let mut below: Vec<(AppKind, &str, &str)> = Vec::new();
     let mut uncomparable: Vec<String> = Vec::new();
-    for (kind, app) in settings.apps.receiving_apps(device) {
+    for (kind, app) in apps.receiving_apps(device) {
         found = true;
-        let label = label(kind);
-        let min = settings.apps.min_version(kind).unwrap_or("");
-        let version = app.version.as_deref().map(str::trim);
-        let (entry, list) = match version {
-            None => (format!("{label} has no version in the app inventory"), &mut uncomparable),
+        let label = kind.label();
+        let min = apps.min_version(kind, platform).unwrap_or("");
+        let entry = match app.version.as_deref().map(str::trim) {
+            None => format!("{label} has no version in the app inventory"),
             Some(v) => match compare_versions(v, min) {
                 Some(Ordering::Greater | Ordering::Equal) => {
                     return Outcome::pass(format!("{label} {v} meets the minimum version {min}"));
                 }
-                Some(Ordering::Less) => (format!("{label} {v} is older than {min}"), &mut below),
-                None if parse_version(v).is_none() => {
-                    (format!("{label} version `{v}` is not a comparable version"), &mut uncomparable)
+                Some(Ordering::Less) => {
+                    if !below.contains(&(kind, v, min)) {
+                        below.push((kind, v, min));
+                    }
+                    continue;
                 }
-                None => (
-                    format!("the configured minimum `{min}` for {label} is not a comparable version"),
-                    &mut uncomparable,
-                ),
+                None if parse_version(v).is_none() => format!("{label} version `{v}` is not a comparable version"),
+                None => format!("the configured minimum `{min}` for {label} is not a comparable version"),
             },
         };
-        if !list.contains(&entry) {
-            list.push(entry);
+        if !uncomparable.contains(&entry) {
+            uncomparable.push(entry);
         }
     }
     if !found {
-        Outcome::not_applicable("no receiving app was found, so there is no version to check")
-    } else if !uncomparable.is_empty() {
-        Outcome::unknown(uncomparable.join("; "))
-    } else {
-        Outcome::fail(format!(
-            "{}; older apps show an \"update your app\" notice instead of the message",
-            below.join("; ")
-        ))
+        return Outcome::not_applicable("no receiving app was found, so there is no version to check");
     }
+    if platform == Platform::Ios && !below.is_empty() {
+        // Only Company Portal receives on iOS, so one minimum.
+        let versions: Vec<&str> = below.iter().map(|(_, v, _)| *v).collect();
+        uncomparable.push(format!(
+            "Company Portal {} is {IOS_BELOW} (minimum {})",
+            versions.join(", "),
+            apps.ios_company_portal_min_version
+        ));
+    }
+    if !uncomparable.is_empty() {
+        return Outcome::unknown(uncomparable.join("; "));
+    }
+    let below: Vec<String> =
+        below.iter().map(|(kind, v, min)| format!("{} {v} is below {min}", kind.label())).collect();
+    Outcome::fail(format!(
+        "{}; older Android apps show an \"update your app\" notice instead of the message",
+        below.join("; ")
+    ))
 }
 
 /// The parts of a dotted numeric version with leading zeros removed (`""` is zero), or `None` when
@@ -117,12 +127,16 @@ fn compare_versions(a: &str, b: &str) -> Option<Ordering> {
 mod tests {
     use super::*;
     use crate::inventory::{AndroidMode, AppEvidence};
-    use crate::rules::test_support::{android, app, app_id, check, ios, settings};
+    use crate::rules::test_support::{android, app, app_id, check, evaluate_default, evaluate_with, ios, settings};
     use crate::rules::Status;
 
     fn run(apps: Vec<AppEvidence>) -> Outcome {
         let device = Device { apps, ..android(AndroidMode::PersonalWorkProfile) };
-        evaluate(&device, &settings())
+        evaluate_default(evaluate, &device)
+    }
+
+    fn run_ios(apps: Vec<AppEvidence>) -> Outcome {
+        evaluate_default(evaluate, &Device { apps, ..ios() })
     }
 
     #[test]
@@ -150,18 +164,63 @@ mod tests {
     }
 
     #[test]
-    fn not_android_is_not_applicable() {
-        let device = Device { apps: vec![app("Company Portal", Some("1.0"))], ..ios() };
-        check(evaluate(&device, &settings()), Status::NotApplicable);
-        let other =
-            Device { platform: Platform::Other, apps: vec![app("Company Portal", Some("1.0"))], ..Default::default() };
-        check(evaluate(&other, &settings()), Status::NotApplicable);
+    fn other_platforms_are_not_applicable() {
+        for platform in [Platform::Other, Platform::Unknown] {
+            let other = Device { platform, apps: vec![app("Company Portal", Some("1.0"))], ..Default::default() };
+            check(evaluate_default(evaluate, &other), Status::NotApplicable);
+        }
     }
 
     #[test]
     fn no_receiving_app_is_not_applicable() {
         check(run(vec![]), Status::NotApplicable);
         check(run(vec![app("Google Play services", Some("25.1"))]), Status::NotApplicable);
+        check(run_ios(vec![]), Status::NotApplicable);
+        // The Intune app is no receiving app on iOS.
+        check(run_ios(vec![app("Microsoft Intune", Some("2020.01.01"))]), Status::NotApplicable);
+    }
+
+    #[test]
+    fn ios_company_portal_at_or_above_its_minimum_passes() {
+        let reason = check(run_ios(vec![app("Company Portal", Some("5.2409.1"))]), Status::Pass);
+        assert!(reason.contains("5.2409.1") && reason.contains("5.2311.1"), "{reason}");
+        check(run_ios(vec![app("Comp Portal", Some("5.2311.1"))]), Status::Pass);
+        check(run_ios(vec![app_id("Portail", "com.microsoft.CompanyPortal", Some("5.2501"))]), Status::Pass);
+    }
+
+    #[test]
+    fn ios_company_portal_below_its_minimum_is_unknown_not_fail() {
+        let reason = check(run_ios(vec![app("Company Portal", Some("5.2310.1"))]), Status::Unknown);
+        assert_eq!(
+            reason,
+            "Company Portal 5.2310.1 is below the minimum supported iOS Company Portal; users are asked to update at sign-in (minimum 5.2311.1)"
+        );
+        // The Android minimum does not apply on iOS.
+        check(run_ios(vec![app("Company Portal", Some("5.0.9999.0"))]), Status::Unknown);
+        // Pass wins: any app at its minimum.
+        check(
+            run_ios(vec![app("Company Portal", Some("5.2310.1")), app("Company Portal", Some("5.2503.0"))]),
+            Status::Pass,
+        );
+    }
+
+    #[test]
+    fn ios_unparseable_version_is_unknown_and_joins_below() {
+        let reason = check(run_ios(vec![app("Company Portal", Some("latest"))]), Status::Unknown);
+        assert!(reason.contains("latest"), "{reason}");
+        let both =
+            check(run_ios(vec![app("Company Portal", Some("5.2310.1")), app("Company Portal", None)]), Status::Unknown);
+        assert!(both.contains("no version") && both.contains("5.2310.1 is below the minimum"), "{both}");
+    }
+
+    #[test]
+    fn the_ios_minimum_is_configurable() {
+        let mut settings = settings();
+        settings.apps.ios_company_portal_min_version = "5.2501.0".into();
+        let device = Device { apps: vec![app("Company Portal", Some("5.2409.1"))], ..ios() };
+        check(evaluate_with(evaluate, &device, &settings), Status::Unknown);
+        settings.apps.ios_company_portal_min_version = "5.2409".into();
+        check(evaluate_with(evaluate, &device, &settings), Status::Pass);
     }
 
     #[test]
@@ -184,7 +243,7 @@ mod tests {
     #[test]
     fn below_minimum_fails() {
         let reason = check(run(vec![app("Company Portal", Some("5.0.6"))]), Status::Fail);
-        assert!(reason.contains("5.0.6 is older than 5.0.5291.0"), "{reason}");
+        assert!(reason.starts_with("Company Portal 5.0.6 is below 5.0.5291.0"), "{reason}");
         assert!(reason.contains("update your app"), "{reason}");
         let both = check(
             run(vec![app("Company Portal", Some("5.0.5000.0")), app("Microsoft Intune", Some("2020.01.01"))]),
@@ -223,7 +282,7 @@ mod tests {
         let mut settings = settings();
         settings.apps.company_portal_min_version = "five".into();
         let device = Device { apps: vec![app("Company Portal", Some("5.0.6301.0"))], ..android(AndroidMode::Unknown) };
-        let reason = check(evaluate(&device, &settings), Status::Unknown);
+        let reason = check(evaluate_with(evaluate, &device, &settings), Status::Unknown);
         assert!(reason.contains("five"), "{reason}");
     }
 }

@@ -5,8 +5,7 @@
 //! (docs/rules.md). Its default level is `allow`: it is
 //! reported in `unknown_rules` but does not change a verdict.
 
-use super::Settings;
-use super::{Level, Outcome, Rule, RuleId, Status};
+use super::{Level, Outcome, Rule, RuleContext, RuleId, Status};
 use crate::inventory::Device;
 
 pub const RULE: Rule = Rule {
@@ -30,7 +29,7 @@ pub const RULE: Rule = Rule {
 
 const REASON: &str = "not observable through Microsoft Graph; ask users to allow notifications for Company Portal";
 
-fn evaluate(_device: &Device, _settings: &Settings) -> Outcome {
+fn evaluate(_device: &Device, _context: &RuleContext<'_>) -> Outcome {
     Outcome::unknown(REASON)
 }
 
@@ -38,7 +37,7 @@ fn evaluate(_device: &Device, _settings: &Settings) -> Outcome {
 mod tests {
     use super::*;
     use crate::inventory::AndroidMode;
-    use crate::rules::test_support::{android, app, check, ios, settings};
+    use crate::rules::test_support::{android, app, check, evaluate_default, ios};
     use crate::rules::Status;
 
     #[test]
@@ -46,7 +45,7 @@ mod tests {
         let ready_ios = Device { inventory_complete: true, apps: vec![app("Company Portal", Some("5.2"))], ..ios() };
         let devices = [ready_ios, android(AndroidMode::PersonalWorkProfile), Device::default()];
         for device in &devices {
-            let reason = check(evaluate(device, &settings()), Status::Unknown);
+            let reason = check(evaluate_default(evaluate, device), Status::Unknown);
             assert!(reason.contains("not observable through Microsoft Graph"), "{reason}");
         }
     }

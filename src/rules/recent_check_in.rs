@@ -7,8 +7,7 @@
 
 use chrono::{DateTime, TimeDelta, Utc};
 
-use super::Settings;
-use super::{Level, Outcome, Rule, RuleId, Status};
+use super::{Level, Outcome, Rule, RuleContext, RuleId, Status};
 use crate::inventory::Device;
 
 pub const RULE: Rule = Rule {
@@ -33,7 +32,8 @@ fn timestamp(at: DateTime<Utc>) -> String {
     at.format("%Y-%m-%dT%H:%M:%SZ").to_string()
 }
 
-fn evaluate(device: &Device, settings: &Settings) -> Outcome {
+fn evaluate(device: &Device, context: &RuleContext<'_>) -> Outcome {
+    let settings = context.settings;
     let Some(last_sync) = device.last_sync else {
         return Outcome::unknown("the device reports no last check-in time");
     };
@@ -59,11 +59,12 @@ fn evaluate(device: &Device, settings: &Settings) -> Outcome {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::rules::test_support::{as_of, check, settings};
+    use crate::rules::test_support::{as_of, check, evaluate_with, settings};
+    use crate::rules::Settings;
     use crate::rules::Status;
 
     fn run(last_sync: Option<DateTime<Utc>>, settings: &Settings) -> Outcome {
-        evaluate(&Device { last_sync, ..Default::default() }, settings)
+        evaluate_with(evaluate, &Device { last_sync, ..Default::default() }, settings)
     }
 
     #[test]

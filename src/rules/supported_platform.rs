@@ -2,16 +2,17 @@
 //!
 //! The current doc lists only iOS/iPadOS and Android Enterprise personally-owned work profile; fully
 //! managed and dedicated Android devices are reported as not supported (memdocs issues #2788, #4775),
-//! AOSP devices (no Google Play services) fail per the rules table, and macOS/Windows are not supported. Device administrator and
-//! corporate-owned work profile are simply not listed, so they are unknown, not failed.
-//! (docs/rules.md; memdocs
-//! intune/intune-service/remote-actions/custom-notifications.md.)
+//! AOSP devices (no Google Play services) fail per the rules table, and macOS/Windows are not
+//! supported. Device administrator and corporate-owned work profile are simply not listed, so they are
+//! unknown, not failed. On iOS, Company Portal is not supported on a Shared iPad (fail), and Apple
+//! User Enrollment does not list custom notifications among its supported actions (unknown); fail
+//! wins over unknown. (docs/rules.md; memdocs intune/intune-service/remote-actions/custom-notifications.md,
+//! enrollment/device-enrollment-shared-ipad.md, enrollment/ios-user-enrollment-supported-actions.md.)
 
 use std::borrow::Cow;
 
-use super::Settings;
-use super::{Level, Outcome, Rule, RuleId, Status};
-use crate::inventory::{AndroidMode, Device, Platform};
+use super::{Level, Outcome, Rule, RuleContext, RuleId, Status};
+use crate::inventory::{AndroidMode, Device, Enrollment, Platform};
 
 pub const RULE: Rule = Rule {
     id: RuleId::SupportedPlatform,
@@ -20,13 +21,15 @@ pub const RULE: Rule = Rule {
     fail_means: "Intune does not deliver custom notifications to this kind of device.",
     fix: "Reach the user on an iOS/iPadOS or Android personally-owned work profile device instead.",
     decision: &[
-        (Status::Pass, "iOS/iPadOS; Android personally-owned work profile."),
-        (Status::Fail, "Android fully managed, dedicated or AOSP; any other operating system (Windows, macOS, ...)."),
-        (Status::Unknown, "Android device administrator, corporate-owned work profile or an undetermined Android mode (not in the documented platform list); no operating system reported."),
+        (Status::Pass, "iOS/iPadOS (not a Shared iPad, not Apple User Enrollment); Android personally-owned work profile."),
+        (Status::Fail, "a Shared iPad (`hardwareInformation.isSharedDevice` true: Company Portal is not supported there); Android fully managed, dedicated or AOSP; any other operating system (Windows, macOS, ...). Fail wins over unknown."),
+        (Status::Unknown, "iOS/iPadOS enrolled with Apple User Enrollment (custom notifications are not among its supported actions and Company Portal is optional); Android device administrator, corporate-owned work profile or an undetermined Android mode (not in the documented platform list); no operating system reported, or `unknown`."),
     ],
     sources: &[
         "Intune custom notifications (memdocs: intune/intune-service/remote-actions/custom-notifications.md)",
         "Fully managed and dedicated Android reported as not supported (MicrosoftDocs/memdocs issues #2788, #4775)",
+        "Company Portal is not supported with Shared iPad (memdocs: intune/intune-service/enrollment/device-enrollment-shared-ipad.md; Graph beta hardwareInformation.isSharedDevice)",
+        "Apple User Enrollment supported actions (memdocs: intune/intune-service/enrollment/ios-user-enrollment-supported-actions.md; msgraph-metadata beta enum deviceEnrollmentType)",
     ],
     caveat: None,
     evaluate,
@@ -34,9 +37,9 @@ pub const RULE: Rule = Rule {
 
 const NOT_LISTED: &str = "not in the documented platform list";
 
-fn evaluate(device: &Device, _settings: &Settings) -> Outcome {
+fn evaluate(device: &Device, _context: &RuleContext<'_>) -> Outcome {
     match device.platform {
-        Platform::Ios => Outcome::pass("iOS/iPadOS is supported by custom notifications"),
+        Platform::Ios => ios(device),
         Platform::Android => android(device.android_mode.unwrap_or(AndroidMode::Unknown)),
         Platform::Other => {
             let os = device.operating_system.trim();
@@ -44,7 +47,22 @@ fn evaluate(device: &Device, _settings: &Settings) -> Outcome {
                 if os.is_empty() { "this operating system".into() } else { os.to_owned().into() };
             Outcome::fail(format!("{os} is not supported by custom notifications (only iOS/iPadOS and Android are)"))
         }
-        Platform::Unknown => Outcome::unknown("the device reports no operating system, so its platform is unknown"),
+        Platform::Unknown => {
+            Outcome::unknown("the device reports no operating system (or `unknown`), so its platform is unknown")
+        }
+    }
+}
+
+/// Fail wins over unknown: a Shared iPad fails whatever its enrollment.
+fn ios(device: &Device) -> Outcome {
+    if device.shared_device == Some(true) {
+        Outcome::fail("Company Portal is not supported on Shared iPad")
+    } else if device.enrollment == Enrollment::AppleUserEnrollment {
+        Outcome::unknown(
+            "Apple User Enrollment: custom notifications are not among its supported actions and Company Portal is optional",
+        )
+    } else {
+        Outcome::pass("iOS/iPadOS is supported by custom notifications")
     }
 }
 
@@ -73,16 +91,50 @@ fn android(mode: AndroidMode) -> Outcome {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::rules::test_support::{android, check, ios, settings};
+    use crate::rules::test_support::{android, check, evaluate_default, ios};
     use crate::rules::Status;
 
     fn run(device: &Device) -> Outcome {
-        evaluate(device, &settings())
+        evaluate_default(evaluate, device)
     }
 
     #[test]
     fn ios_passes() {
         check(run(&ios()), Status::Pass);
+        check(run(&Device { shared_device: Some(false), enrollment: Enrollment::Dem, ..ios() }), Status::Pass);
+    }
+
+    #[test]
+    fn shared_ipad_fails() {
+        let reason = check(run(&Device { shared_device: Some(true), ..ios() }), Status::Fail);
+        assert_eq!(reason, "Company Portal is not supported on Shared iPad");
+    }
+
+    #[test]
+    fn apple_user_enrollment_is_unknown() {
+        let device = Device { enrollment: Enrollment::AppleUserEnrollment, ..ios() };
+        let reason = check(run(&device), Status::Unknown);
+        assert_eq!(
+            reason,
+            "Apple User Enrollment: custom notifications are not among its supported actions and Company Portal is optional"
+        );
+        check(run(&Device { shared_device: Some(false), ..device }), Status::Unknown);
+    }
+
+    #[test]
+    fn shared_ipad_fail_wins_over_apple_user_enrollment_unknown() {
+        let device = Device { shared_device: Some(true), enrollment: Enrollment::AppleUserEnrollment, ..ios() };
+        check(run(&device), Status::Fail);
+    }
+
+    #[test]
+    fn shared_and_enrollment_are_ignored_outside_ios() {
+        let android = Device {
+            shared_device: Some(true),
+            enrollment: Enrollment::AppleUserEnrollment,
+            ..android(AndroidMode::PersonalWorkProfile)
+        };
+        check(run(&android), Status::Pass);
     }
 
     #[test]

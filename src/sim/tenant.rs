@@ -7,7 +7,7 @@
 use std::borrow::Cow;
 use std::collections::BTreeSet;
 
-use crate::inventory::AppCatalog;
+use crate::inventory::{AppCatalog, NearMiss, NearMisses};
 use crate::source::snapshot::{Snapshot, SnapshotSource};
 use crate::source::wire::{DeviceRef, GraphDetectedApp, GraphDevice, GraphGroup, GraphMember};
 
@@ -135,6 +135,20 @@ impl SimTenant {
             })
             .collect();
         snapshot
+    }
+
+    /// The detected-app names that look like a receiving app or Google Play services but match no
+    /// name of `catalog` (what a complete read of this tenant reports as near misses).
+    pub fn near_misses(&self, catalog: &AppCatalog) -> Vec<NearMiss> {
+        let mut misses = NearMisses::new(catalog);
+        for app in &self.apps {
+            misses.observe(
+                app.app.display_name.as_deref().unwrap_or(""),
+                app.app.publisher.as_deref(),
+                app.devices.len(),
+            );
+        }
+        misses.into_list()
     }
 
     /// A user as `transitiveMembers` returns it.

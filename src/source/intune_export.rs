@@ -806,6 +806,8 @@ fn read_devices<R: Read>(
             managed_device_owner_type: row.get(col(Dev::Ownership))?.map(|v| graph_value(OWNERSHIP_VALUES, v)),
             owner_type: None,
             last_sync_date_time: last_sync,
+            enrolled_date_time: None,
+            hardware_information: None,
         };
         builder.push_record(&device.record()).map_err(|why| Error::input(path, format!("line {line}: {why}")))?;
     }

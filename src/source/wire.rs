@@ -5,7 +5,8 @@
 //! `fetch` (the snapshot it writes) and `audit --snapshot` (the snapshot it reads), so a snapshot can be
 //! replayed into the simulator and read by other tools. Every field is an optional string: Graph sends
 //! enum values outside the documented lists, and a value of an unexpected JSON type is kept as text
-//! rather than rejected (see [`lenient`]).
+//! rather than rejected (see [`lenient`]). The one object, `hardwareInformation`, is read for its
+//! `isSharedDevice` alone, and any shape that is not a bool there is unknown ([`HardwareInformation`]).
 
 use std::borrow::Cow;
 
@@ -67,6 +68,20 @@ pub struct GraphDevice<'a> {
     pub owner_type: Option<Cow<'a, str>>,
     #[serde(borrow, default, deserialize_with = "lenient", skip_serializing_if = "Option::is_none")]
     pub last_sync_date_time: Option<Cow<'a, str>>,
+    #[serde(borrow, default, deserialize_with = "lenient", skip_serializing_if = "Option::is_none")]
+    pub enrolled_date_time: Option<Cow<'a, str>>,
+    /// Beta; Graph fills it on single-device reads.
+    #[serde(default, deserialize_with = "lenient_hardware", skip_serializing_if = "Option::is_none")]
+    pub hardware_information: Option<HardwareInformation>,
+}
+
+/// The part of `hardwareInformation` that intune-reach reads.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct HardwareInformation {
+    /// A Shared iPad when true; `None` when absent or not a bool.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub is_shared_device: Option<bool>,
 }
 
 /// A device reference inside a detected app (`detectedApps/{id}/managedDevices` keeps at least `id`).
@@ -142,6 +157,8 @@ impl GraphDevice<'_> {
             managed_device_owner_type: self.managed_device_owner_type.as_deref(),
             owner_type: self.owner_type.as_deref(),
             last_sync_date_time: self.last_sync_date_time.as_deref(),
+            enrolled_date_time: self.enrolled_date_time.as_deref(),
+            is_shared_device: self.hardware_information.and_then(|hardware| hardware.is_shared_device),
         }
     }
 
@@ -166,6 +183,8 @@ impl GraphDevice<'_> {
             managed_device_owner_type: own(self.managed_device_owner_type),
             owner_type: own(self.owner_type),
             last_sync_date_time: own(self.last_sync_date_time),
+            enrolled_date_time: own(self.enrolled_date_time),
+            hardware_information: self.hardware_information,
         }
     }
 }
@@ -260,6 +279,128 @@ where
     deserializer.deserialize_any(Lenient)
 }
 
+/// Reads `hardwareInformation` for its `isSharedDevice`: an object gives [`HardwareInformation`] (its
+/// `isSharedDevice` `None` unless it is a bool), anything else is absent. Never an error.
+pub fn lenient_hardware<'de, D>(deserializer: D) -> Result<Option<HardwareInformation>, D::Error>
+where
+    D: serde::Deserializer<'de>,
+{
+    use serde::de::{DeserializeSeed, IgnoredAny, MapAccess, SeqAccess, Visitor};
+
+    /// Any JSON value: `Some` for a bool, `None` for every other shape (consumed whole).
+    struct LenientBool;
+    impl<'de> Visitor<'de> for LenientBool {
+        type Value = Option<bool>;
+        fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+            f.write_str("any value")
+        }
+        fn visit_bool<E>(self, v: bool) -> Result<Self::Value, E> {
+            Ok(Some(v))
+        }
+        fn visit_str<E>(self, _: &str) -> Result<Self::Value, E> {
+            Ok(None)
+        }
+        fn visit_i64<E>(self, _: i64) -> Result<Self::Value, E> {
+            Ok(None)
+        }
+        fn visit_u64<E>(self, _: u64) -> Result<Self::Value, E> {
+            Ok(None)
+        }
+        fn visit_f64<E>(self, _: f64) -> Result<Self::Value, E> {
+            Ok(None)
+        }
+        fn visit_none<E>(self) -> Result<Self::Value, E> {
+            Ok(None)
+        }
+        fn visit_unit<E>(self) -> Result<Self::Value, E> {
+            Ok(None)
+        }
+        fn visit_some<D: serde::Deserializer<'de>>(self, d: D) -> Result<Self::Value, D::Error> {
+            d.deserialize_any(self)
+        }
+        fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Self::Value, A::Error> {
+            while seq.next_element::<IgnoredAny>()?.is_some() {}
+            Ok(None)
+        }
+        fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
+            while map.next_entry::<IgnoredAny, IgnoredAny>()?.is_some() {}
+            Ok(None)
+        }
+    }
+    impl<'de> DeserializeSeed<'de> for LenientBool {
+        type Value = Option<bool>;
+        fn deserialize<D: serde::Deserializer<'de>>(self, d: D) -> Result<Self::Value, D::Error> {
+            d.deserialize_any(self)
+        }
+    }
+
+    /// A key: whether it is `isSharedDevice` (compared without copying it).
+    struct IsSharedKey;
+    impl<'de> Visitor<'de> for IsSharedKey {
+        type Value = bool;
+        fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+            f.write_str("a key")
+        }
+        fn visit_str<E>(self, v: &str) -> Result<bool, E> {
+            Ok(v == "isSharedDevice")
+        }
+    }
+    impl<'de> DeserializeSeed<'de> for IsSharedKey {
+        type Value = bool;
+        fn deserialize<D: serde::Deserializer<'de>>(self, d: D) -> Result<bool, D::Error> {
+            d.deserialize_str(self)
+        }
+    }
+
+    struct Hardware;
+    impl<'de> Visitor<'de> for Hardware {
+        type Value = Option<HardwareInformation>;
+        fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+            f.write_str("an object")
+        }
+        fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
+            let mut hardware = HardwareInformation::default();
+            while let Some(is_shared) = map.next_key_seed(IsSharedKey)? {
+                if is_shared {
+                    hardware.is_shared_device = map.next_value_seed(LenientBool)?;
+                } else {
+                    map.next_value::<IgnoredAny>()?;
+                }
+            }
+            Ok(Some(hardware))
+        }
+        fn visit_some<D: serde::Deserializer<'de>>(self, d: D) -> Result<Self::Value, D::Error> {
+            d.deserialize_any(self)
+        }
+        fn visit_none<E>(self) -> Result<Self::Value, E> {
+            Ok(None)
+        }
+        fn visit_unit<E>(self) -> Result<Self::Value, E> {
+            Ok(None)
+        }
+        fn visit_bool<E>(self, _: bool) -> Result<Self::Value, E> {
+            Ok(None)
+        }
+        fn visit_str<E>(self, _: &str) -> Result<Self::Value, E> {
+            Ok(None)
+        }
+        fn visit_i64<E>(self, _: i64) -> Result<Self::Value, E> {
+            Ok(None)
+        }
+        fn visit_u64<E>(self, _: u64) -> Result<Self::Value, E> {
+            Ok(None)
+        }
+        fn visit_f64<E>(self, _: f64) -> Result<Self::Value, E> {
+            Ok(None)
+        }
+        fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Self::Value, A::Error> {
+            while seq.next_element::<IgnoredAny>()?.is_some() {}
+            Ok(None)
+        }
+    }
+    deserializer.deserialize_any(Hardware)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -275,6 +416,67 @@ mod tests {
         assert_eq!(device.os_version.as_deref(), Some("17.1"));
         assert_eq!(device.user_id, None);
         assert_eq!(device.owner_type, None);
+    }
+
+    #[test]
+    fn version_two_fields_are_read_leniently() {
+        let read = |json: &str| {
+            let device: GraphDevice = serde_json::from_str(json).unwrap_or_else(|e| panic!("{json}: {e}"));
+            (device.record().enrolled_date_time.map(str::to_owned), device.record().is_shared_device)
+        };
+        let shared = r#"{"id":"a","enrolledDateTime":"2026-11-20T10:00:00Z","hardwareInformation":{"serialNumber":"X","totalStorageSpace":1,"sharedDeviceCachedUsers":[{"userPrincipalName":"u"}],"isSharedDevice":true}}"#;
+        assert_eq!(read(shared), (Some("2026-11-20T10:00:00Z".to_owned()), Some(true)));
+        assert_eq!(read(r#"{"id":"a","hardwareInformation":{"isSharedDevice":false}}"#), (None, Some(false)));
+        for odd in [
+            r#"{"id":"a","hardwareInformation":{"isSharedDevice":"true"}}"#,
+            r#"{"id":"a","hardwareInformation":{"isSharedDevice":null}}"#,
+            r#"{"id":"a","hardwareInformation":{"isSharedDevice":1}}"#,
+            r#"{"id":"a","hardwareInformation":{"isSharedDevice":{"value":true}}}"#,
+            r#"{"id":"a","hardwareInformation":{"isSharedDevice":[true]}}"#,
+            r#"{"id":"a","hardwareInformation":{}}"#,
+            r#"{"id":"a","hardwareInformation":true}"#,
+            r#"{"id":"a","hardwareInformation":"shared"}"#,
+            r#"{"id":"a","hardwareInformation":[{"isSharedDevice":true}]}"#,
+            r#"{"id":"a","hardwareInformation":null}"#,
+            r#"{"id":"a","hardwareInformation":12}"#,
+        ] {
+            assert_eq!(read(odd).1, None, "{odd}");
+        }
+        // A wrong type for the time is kept as text (and is then no time at all).
+        assert_eq!(read(r#"{"id":"a","enrolledDateTime":12}"#).0.as_deref(), Some("12"));
+        assert_eq!(read(r#"{"id":"a","enrolledDateTime":{"x":1}}"#).0, None);
+    }
+
+    #[test]
+    fn version_two_fields_round_trip() {
+        let device = GraphDevice {
+            id: Some("a".into()),
+            enrolled_date_time: Some("2026-11-20T10:00:00Z".into()),
+            hardware_information: Some(HardwareInformation { is_shared_device: Some(true) }),
+            ..Default::default()
+        };
+        let json = serde_json::to_string(&device).unwrap();
+        assert_eq!(
+            json,
+            r#"{"id":"a","enrolledDateTime":"2026-11-20T10:00:00Z","hardwareInformation":{"isSharedDevice":true}}"#
+        );
+        let back: GraphDevice = serde_json::from_str(&json).unwrap();
+        assert_eq!(back, device);
+        assert_eq!(back.into_owned(), device);
+    }
+
+    #[test]
+    fn microsoft_beta_device_gives_the_version_two_inputs() {
+        let text = include_str!("../../tests/fixtures/graph-docs/managedDevice-get-beta.example.json");
+        #[derive(Deserialize)]
+        struct One<'a> {
+            #[serde(borrow)]
+            value: GraphDevice<'a>,
+        }
+        let one: One = serde_json::from_str(text).unwrap();
+        let record = one.value.record();
+        assert_eq!(record.is_shared_device, Some(true));
+        assert_eq!(record.enrolled_date_time, Some("2016-12-31T23:59:43.797191-08:00"));
     }
 
     #[test]

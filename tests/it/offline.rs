@@ -24,6 +24,8 @@ fn rules_lists_every_rule_with_its_level() {
         ("google-play-services", "deny"),
         ("recent-check-in", "warn"),
         ("push-permission", "allow"),
+        ("apple-mdm-push", "warn"),
+        ("managed-google-play", "warn"),
     ];
     let out = bin().args(["rules", "--format", "json"]).output().unwrap();
     let list: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
@@ -83,7 +85,10 @@ fn snapshot_audit_gives_the_documented_verdicts() {
     let wp = by(&devices, "device_id", "d-android-wp");
     assert_eq!(wp["android_mode"], "personal-work-profile");
     assert_eq!(wp["portal-version"], "pass");
-    assert_eq!(wp["unknown_rules"], "push-permission");
+    // The snapshot holds no tenant settings: the tenant check of its mode is unknown (at warn, no change).
+    assert_eq!(wp["unknown_rules"], "push-permission;managed-google-play");
+    assert_eq!(wp["apple-mdm-push"], "n/a");
+    assert_eq!(by(&devices, "device_id", "d-ios-ready")["portal-version"], "pass", "iOS Company Portal 5.2409.0");
     assert_eq!(by(&devices, "device_id", "d-old-portal")["failed_rules"], "portal-version");
     assert_eq!(by(&devices, "device_id", "d-win")["device_name"], "'=cmd|' /C calc'!A0", "formula guarded");
     assert_eq!(by(&devices, "device_id", "d-stale")["last_sync"], "2026-09-01T08:00:00Z");
@@ -112,7 +117,12 @@ fn snapshot_audit_gives_the_documented_verdicts() {
     assert_eq!(summary["rules"]["push-permission"]["unknown"], 9);
     assert_eq!(summary["rules"]["company-portal"]["n/a"], 1);
     assert_eq!(summary["rules"]["recent-check-in"]["level"], "warn");
+    assert_eq!(summary["rules"]["apple-mdm-push"]["unknown"], 4, "iOS devices; the tenant checks were not read");
+    assert_eq!(summary["tenant"]["apple_mdm_push"]["read"], false);
+    assert_eq!(summary["tenant"]["managed_google_play"]["rule"], "managed-google-play");
+    assert_eq!(summary["near_misses"], serde_json::json!([]));
     assert!(run.stdout.contains("push-permission"), "terminal table: {}", run.stdout);
+    assert!(run.stdout.contains("tenant:\n  Apple MDM push certificate"), "terminal: {}", run.stdout);
 }
 
 #[test]
@@ -310,11 +320,19 @@ fn every_rule_outcome_occurs_in_the_demo() {
         ("google-play-services", &["pass", "fail", "unknown", "n/a"]),
         ("recent-check-in", &["pass", "fail", "unknown"]),
         ("push-permission", &["unknown"]),
+        ("apple-mdm-push", &["n/a"]),
+        ("managed-google-play", &["n/a"]),
     ];
     for (rule, statuses) in expected {
         for status in *statuses {
             assert!(summary["rules"][rule][status].as_u64().unwrap() > 0, "{rule} never {status}");
         }
+    }
+    // The tenant checks give every device in their scope what the source read of the tenant.
+    for rule in ["apple-mdm-push", "managed-google-play"] {
+        let in_scope: Vec<u64> =
+            ["pass", "fail", "unknown"].iter().map(|s| summary["rules"][rule][s].as_u64().unwrap()).collect();
+        assert_eq!(in_scope.iter().filter(|n| **n > 0).count(), 1, "{rule}: {in_scope:?}");
     }
     for verdict in ["ready", "at_risk", "unreachable"] {
         assert!(summary["users"][verdict].as_u64().unwrap() > 0, "no {verdict} user");

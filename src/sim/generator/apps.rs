@@ -58,6 +58,12 @@ pub(super) mod app {
     pub const M365_APPS: usize = 24;
     pub const CHROME_DESKTOP: usize = 25;
     pub const SEVEN_ZIP: usize = 26;
+    /// Company Portal as iOS devices report it.
+    pub const CP_IOS_COMP: usize = 27;
+    /// Near misses: look like a receiving app or Google Play services, match no default name.
+    pub const GPS_DE: usize = 28;
+    pub const CP_PREVIEW: usize = 29;
+    pub const CP_IOS_FR: usize = 30;
 }
 
 const MICROSOFT: &str = "Microsoft Corporation";
@@ -74,8 +80,9 @@ pub(super) const CP_ANDROID_VERSIONS: &[(&str, u32)] = &[
     ("5.0.4512.0", 80),
     ("5.0.x-beta", 5),
 ];
+/// iOS Company Portal versions: about 3% below the minimum 5.2311.1 (users are asked to update at sign-in).
 const CP_IOS_VERSIONS: &[(&str, u32)] =
-    &[("5.2503.0", 30), ("5.2501.1", 25), ("5.2409.1", 20), ("5.2404.0", 15), ("5.2310.1", 10)];
+    &[("5.2503.0", 30), ("5.2501.1", 25), ("5.2409.1", 20), ("5.2404.0", 15), ("5.2311.1", 7), ("5.2310.1", 3)];
 /// Microsoft Intune app versions: about 15% below 2021.09.04.
 const INTUNE_VERSIONS: &[(&str, u32)] = &[
     ("2024.11.01", 35),
@@ -93,7 +100,7 @@ const GPS_VERSIONS: &[(&str, u32)] = &[
     ("23.45.23 (190408-587558128)", 10),
 ];
 
-pub(super) static APPS: [AppDef; 27] = [
+pub(super) static APPS: [AppDef; 31] = [
     AppDef { name: "Company Portal", publisher: MICROSOFT, versions: CP_IOS_VERSIONS },
     AppDef { name: "Intune Company Portal", publisher: MICROSOFT, versions: CP_IOS_VERSIONS },
     AppDef { name: "Company Portal", publisher: MICROSOFT, versions: CP_ANDROID_VERSIONS },
@@ -129,6 +136,10 @@ pub(super) static APPS: [AppDef; 27] = [
     },
     AppDef { name: "Google Chrome", publisher: GOOGLE, versions: &[("133.0.6943.60", 100)] },
     AppDef { name: "7-Zip 24.09 (x64)", publisher: "Igor Pavlov", versions: &[("24.09", 100)] },
+    AppDef { name: "Comp Portal", publisher: MICROSOFT, versions: CP_IOS_VERSIONS },
+    AppDef { name: "Google Play-Dienste", publisher: GOOGLE, versions: GPS_VERSIONS },
+    AppDef { name: "Microsoft Intune Company Portal (Preview)", publisher: MICROSOFT, versions: CP_ANDROID_VERSIONS },
+    AppDef { name: "Portail d’entreprise", publisher: MICROSOFT, versions: CP_IOS_VERSIONS },
 ];
 
 impl Generator {

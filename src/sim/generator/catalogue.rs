@@ -3,7 +3,8 @@
 //!
 //! One device for each outcome of each rule, and for each branch that reaches it: every known and
 //! unknown management agent and state, every Android mode, every ownership form, the 30-day boundary,
-//! ...; then one per awkward device name. So a tenant of 500 devices or more shows every outcome of
+//! Shared iPad, Apple User Enrollment, DEM, the 7-day inventory window, near-miss app names, ...;
+//! then one per awkward device name. So a tenant of 500 devices or more shows every outcome of
 //! every rule; a smaller tenant holds the first part of the catalogue. Catalogue devices with a user
 //! belong to the first users, who are all in the group "Pilot: custom notifications".
 //!
@@ -13,9 +14,11 @@
 
 use super::apps::{app, APPS};
 use super::spec::{
-    Name, Spec, SyncAt, Who, ANDROID_UNKNOWN, AOSP, CORP_WORK_PROFILE, DAY, DEDICATED, DEVICE_ADMIN, FULLY_MANAGED,
+    Name, Spec, When, Who, ANDROID_UNKNOWN, AOSP, CORP_WORK_PROFILE, DAY, DEDICATED, DEVICE_ADMIN, FULLY_MANAGED,
     IOS_CORP, IOS_PERSONAL, MAC, OTHER, PWP, WINDOWS,
 };
+
+const HOUR: i64 = 3_600;
 use super::Generator;
 use crate::sim::names;
 
@@ -200,7 +203,11 @@ const EDGES: &[Edge] = &[
         spec: CORP_WORK_PROFILE,
         apps: &[CP_NEW, GPS_OK],
     },
-    Edge { what: "corporate work profile without Google Play services", spec: CORP_WORK_PROFILE, apps: &[INTUNE_NEW] },
+    Edge {
+        what: "corporate work profile without Google Play services (system apps not inventoried)",
+        spec: CORP_WORK_PROFILE,
+        apps: &[INTUNE_NEW],
+    },
     Edge {
         what: "managementAgent google",
         spec: Spec { agent: Some("google"), ..CORP_WORK_PROFILE },
@@ -401,33 +408,172 @@ const EDGES: &[Edge] = &[
     // recent-check-in.
     Edge {
         what: "last sync exactly 30 days ago",
-        spec: Spec { sync: SyncAt::Exact(30 * DAY), ..IOS_CORP },
+        spec: Spec { sync: When::Exact(30 * DAY), ..IOS_CORP },
         apps: &[IOS_CP],
     },
     Edge {
         what: "last sync 30 days and 1 second ago",
-        spec: Spec { sync: SyncAt::Exact(30 * DAY + 1), ..IOS_CORP },
+        spec: Spec { sync: When::Exact(30 * DAY + 1), ..IOS_CORP },
         apps: &[IOS_CP],
     },
     Edge {
         what: "last sync 1 second inside 30 days",
-        spec: Spec { sync: SyncAt::Exact(30 * DAY - 1), ..PWP },
+        spec: Spec { sync: When::Exact(30 * DAY - 1), ..PWP },
         apps: &[CP_NEW, GPS_OK],
     },
     Edge {
         what: "last sync 200 days ago",
-        spec: Spec { sync: SyncAt::Exact(200 * DAY + 3_723), ..PWP },
+        spec: Spec { sync: When::Exact(200 * DAY + 3_723), ..PWP },
         apps: &[CP_NEW, GPS_OK],
     },
     Edge {
         what: "last sync 3 hours in the future",
-        spec: Spec { sync: SyncAt::Exact(-3 * 3_600), ..IOS_CORP },
+        spec: Spec { sync: When::Exact(-3 * 3_600), ..IOS_CORP },
         apps: &[IOS_CP],
     },
-    Edge { what: "last sync 0001-01-01T00:00:00Z", spec: Spec { sync: SyncAt::Zero, ..IOS_CORP }, apps: &[IOS_CP] },
+    Edge { what: "last sync 0001-01-01T00:00:00Z", spec: Spec { sync: When::Zero, ..IOS_CORP }, apps: &[IOS_CP] },
     Edge {
         what: "last sync missing",
-        spec: Spec { sync: SyncAt::Missing, ..FULLY_MANAGED },
+        spec: Spec { sync: When::Missing, ..FULLY_MANAGED },
         apps: &[INTUNE_NEW, GPS_OK],
+    },
+    // Shared iPad and Apple User Enrollment (supported-platform, company-portal).
+    Edge {
+        what: "Shared iPad (hardwareInformation.isSharedDevice true) with Company Portal",
+        spec: Spec {
+            shared: Some(true),
+            who: Who::Absent,
+            device_type: Some("iPad"),
+            enrollment: Some("appleBulkWithoutUser"),
+            name: Name::Fixed("Shared iPad 12"),
+            ..IOS_CORP
+        },
+        apps: &[IOS_CP],
+    },
+    Edge {
+        what: "corporate iPad with isSharedDevice false",
+        spec: Spec { shared: Some(false), device_type: Some("iPad"), ..IOS_CORP },
+        apps: &[IOS_CP],
+    },
+    Edge {
+        what: "Apple User Enrollment (appleUserEnrollment) without Company Portal",
+        spec: Spec { enrollment: Some("appleUserEnrollment"), ..IOS_PERSONAL },
+        apps: &[(app::OUTLOOK, "4.2445.1")],
+    },
+    Edge {
+        what: "corporate-owned appleUserEnrollmentWithServiceAccount without Company Portal",
+        spec: Spec { enrollment: Some("appleUserEnrollmentWithServiceAccount"), ..IOS_CORP },
+        apps: &[],
+    },
+    Edge {
+        what: "account-driven Apple User Enrollment with Company Portal",
+        spec: Spec { enrollment: Some("appleAccountDrivenUserEnrollment"), ..IOS_PERSONAL },
+        apps: &[IOS_CP],
+    },
+    // has-recipient: a device enrollment manager enrolled it.
+    Edge {
+        what: "corporate iPhone enrolled by a device enrollment manager",
+        spec: Spec { enrollment: Some("deviceEnrollmentManager"), ..IOS_CORP },
+        apps: &[IOS_CP],
+    },
+    // portal-version on iOS; Comp Portal.
+    Edge {
+        what: "corporate iPhone with Company Portal 5.2310.1 (below 5.2311.1)",
+        spec: IOS_CORP,
+        apps: &[(app::CP_IOS, "5.2310.1")],
+    },
+    Edge {
+        what: "corporate iPhone with Company Portal exactly 5.2311.1",
+        spec: IOS_CORP,
+        apps: &[(app::CP_IOS, "5.2311.1")],
+    },
+    Edge {
+        what: "corporate iPhone listing Comp Portal (how iOS reports it)",
+        spec: IOS_CORP,
+        apps: &[(app::CP_IOS_COMP, "5.2503.0")],
+    },
+    // The 7-day app-inventory window from enrolledDateTime (company-portal, google-play-services).
+    Edge {
+        what: "corporate iPhone enrolled 3 days ago, Company Portal not listed yet",
+        spec: Spec { enrolled: When::Exact(3 * DAY), ..IOS_CORP },
+        apps: &[],
+    },
+    Edge {
+        what: "corporate iPhone enrolled exactly 7 days ago without Company Portal",
+        spec: Spec { enrolled: When::Exact(7 * DAY), ..IOS_CORP },
+        apps: &[],
+    },
+    Edge {
+        what: "corporate iPhone enrolled 1 second inside 7 days without Company Portal",
+        spec: Spec { enrolled: When::Exact(7 * DAY - 1), ..IOS_CORP },
+        apps: &[],
+    },
+    Edge {
+        what: "corporate iPhone enrolled 2 hours in the future without Company Portal",
+        spec: Spec { enrolled: When::Exact(-2 * HOUR), ..IOS_CORP },
+        apps: &[],
+    },
+    Edge {
+        what: "fully managed enrolled 2 days ago, nothing listed yet",
+        spec: Spec { enrolled: When::Exact(2 * DAY), ..FULLY_MANAGED },
+        apps: &[],
+    },
+    Edge {
+        what: "corporate device administrator enrolled 5 days ago without Google Play services",
+        spec: Spec { enrolled: When::Exact(5 * DAY), ..DEVICE_ADMIN },
+        apps: &[CP_NEW],
+    },
+    Edge { what: "corporate device administrator without Google Play services", spec: DEVICE_ADMIN, apps: &[CP_NEW] },
+    Edge {
+        what: "enrolledDateTime 0001-01-01, corporate iPhone without Company Portal",
+        spec: Spec { enrolled: When::Zero, ..IOS_CORP },
+        apps: &[],
+    },
+    Edge {
+        what: "enrolledDateTime missing, corporate device administrator without Google Play services",
+        spec: Spec { enrolled: When::Missing, ..DEVICE_ADMIN },
+        apps: &[CP_NEW],
+    },
+    // Platform and Android mode from operatingSystem.
+    Edge {
+        what: "operatingSystem Unknown",
+        spec: Spec { os: Some("Unknown"), os_version: Some(""), device_type: Some("unknown"), ..OTHER },
+        apps: &[],
+    },
+    Edge {
+        what: "operatingSystem AndroidForWork without deviceType",
+        spec: Spec { os: Some("AndroidForWork"), device_type: None, ..PWP },
+        apps: &[CP_NEW, GPS_OK],
+    },
+    Edge {
+        what: "operatingSystem AndroidAOSP without any other mode field",
+        spec: Spec { os: Some("AndroidAOSP"), device_type: None, enrollment: None, agent: Some("mdm"), ..AOSP },
+        apps: &[INTUNE_NEW],
+    },
+    Edge {
+        what: "operatingSystem AndroidEnterprise decides no mode",
+        spec: Spec { os: Some("AndroidEnterprise"), device_type: None, enrollment: None, ..ANDROID_UNKNOWN },
+        apps: &[CP_NEW, GPS_OK],
+    },
+    // Near misses: names that look like a receiving app or Google Play services but match no default.
+    Edge {
+        what: "personal work profile listing Google Play-Dienste",
+        spec: PWP,
+        apps: &[CP_NEW, (app::GPS_DE, "24.49.33 (190408-705604133)")],
+    },
+    Edge {
+        what: "corporate device administrator listing Google Play-Dienste",
+        spec: DEVICE_ADMIN,
+        apps: &[CP_NEW, (app::GPS_DE, "25.07.33 (190400-727829562)")],
+    },
+    Edge {
+        what: "personal work profile listing Microsoft Intune Company Portal (Preview) only",
+        spec: PWP,
+        apps: &[(app::CP_PREVIEW, "5.0.6301.0"), GPS_OK],
+    },
+    Edge {
+        what: "corporate iPhone listing Portail d’entreprise only",
+        spec: IOS_CORP,
+        apps: &[(app::CP_IOS_FR, "5.2501.1")],
     },
 ];

@@ -1,6 +1,7 @@
 //! A device spec and a user made into a `managedDevice` as Graph returns it: its id, its user fields,
-//! its sync time (RFC 3339 as Graph writes it, or one of its placeholders) and, unless the spec fixes
-//! it, a name made up from the platform and the user.
+//! its sync and enrollment times (RFC 3339 as Graph writes them, or one of its placeholders), its
+//! `hardwareInformation` where the spec has one and, unless the spec fixes it, a name made up from
+//! the platform and the user.
 
 use std::borrow::Cow;
 use std::fmt::Write as _;
@@ -8,11 +9,11 @@ use std::fmt::Write as _;
 use chrono::{DateTime, Datelike, TimeDelta, Timelike, Utc};
 use rand::Rng;
 
-use super::spec::{Family, Name, Spec, SyncAt, Who};
+use super::spec::{Family, Name, Spec, When, Who};
 use super::{guid, Generator, DOMAIN, FIELD, HAS_ANDROID, HAS_IOS};
 use crate::inventory::classify::NIL_USER_ID;
 use crate::sim::names;
-use crate::source::wire::GraphDevice;
+use crate::source::wire::{GraphDevice, HardwareInformation};
 
 /// Upper-case letters and digits without the look-alikes (serial numbers, Windows names).
 const SERIAL_CHARS: &[u8] = b"0123456789ABCDEFGHJKLMNPQRSTUVWXYZ";
@@ -56,7 +57,8 @@ impl Generator {
         } else if matches!(spec.family, Family::Dedicated | Family::Aosp) {
             self.kiosks.push(index as u32);
         }
-        let sync = self.sync_time(spec.sync);
+        let sync = self.time(spec.sync);
+        let enrolled = self.time(spec.enrolled);
         self.devices.push(GraphDevice {
             id: Some(Cow::Owned(id)),
             device_name: Some(name),
@@ -73,15 +75,17 @@ impl Generator {
             managed_device_owner_type: spec.owner.map(Cow::Borrowed),
             owner_type: spec.owner_beta.map(Cow::Borrowed),
             last_sync_date_time: sync,
+            enrolled_date_time: enrolled,
+            hardware_information: spec.shared.map(|shared| HardwareInformation { is_shared_device: Some(shared) }),
         });
     }
 
-    fn sync_time(&mut self, sync: SyncAt) -> Option<Cow<'static, str>> {
-        match sync {
-            SyncAt::Missing => None,
-            SyncAt::Zero => Some(Cow::Borrowed("0001-01-01T00:00:00Z")),
-            SyncAt::Exact(secs) => Some(Cow::Owned(rfc3339(self.now - TimeDelta::seconds(secs), 9))),
-            SyncAt::Within(from, to) => {
+    fn time(&mut self, when: When) -> Option<Cow<'static, str>> {
+        match when {
+            When::Missing => None,
+            When::Zero => Some(Cow::Borrowed("0001-01-01T00:00:00Z")),
+            When::Exact(secs) => Some(Cow::Owned(rfc3339(self.now - TimeDelta::seconds(secs), 9))),
+            When::Within(from, to) => {
                 let secs = self.rng.random_range(from..to);
                 let nanos = self.rng.random_range(0..1_000_000_000);
                 let time = self.now - TimeDelta::seconds(secs) - TimeDelta::nanoseconds(nanos);

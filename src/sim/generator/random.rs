@@ -5,8 +5,12 @@
 //! Fractions of the random devices, roughly:
 //!
 //! - Platforms: iOS 40% (operatingSystem `iOS` 86%, `iPadOS` 10%, `IOS` 2%, `ios` 2%; 45% corporate,
-//!   1.5% of corporate ones shared iPads without a user), Android 40%, Windows 12%, macOS 5%, other 3%
-//!   (Linux, ChromeOS, `Unknown`, empty or missing operatingSystem).
+//!   1.5% of corporate ones Shared iPads without a user, `hardwareInformation.isSharedDevice` true;
+//!   5% of the other corporate ones carry `isSharedDevice` false; enrollment types include
+//!   `deviceEnrollmentManager` and the Apple User Enrollment values), Android 40% (operatingSystem
+//!   `Android`, 1% each `android` and `ANDROID`, 3% the mode's label: `AndroidForWork`,
+//!   `AndroidEnterprise`, `AndroidAOSP`), Windows 12%, macOS 5%, other 3% (Linux, ChromeOS, `Unknown`,
+//!   empty or missing operatingSystem).
 //! - Android modes: personal work profile 45% (deviceType `androidForWork`), fully managed 20%,
 //!   corporate work profile 12%, dedicated 8% (70% userless: nil-GUID userId, missing or empty user
 //!   fields), device administrator 8% (deviceType `android`), AOSP 5% (agent `intuneAosp`, a third
@@ -23,6 +27,8 @@
 //! - lastSyncDateTime (RFC 3339, 7 fractional digits, `Z`): within 7 days 85%, 7-30 days 5.7%,
 //!   31-400 days 8%, in the future (clock skew) 0.4%, exactly 30 days 0.1% (9 fractional digits, so
 //!   it is exact), `0001-01-01T00:00:00Z` 0.4%, missing 0.4%.
+//! - enrolledDateTime: 7 days to 3 years ago 97.3%, within the last 7 days 2% (app inventory may not
+//!   have refreshed yet), in the future 0.2%, `0001-01-01T00:00:00Z` 0.25%, missing 0.25%.
 //! - User fields: 0.3% of devices with a user give only `userId` (no or empty UPN).
 //! - Device names: Intune templates (`jane.doe_AndroidForWork_3/14/2024_9:05 AM`), `Maria’s iPhone`,
 //!   serial numbers, `DESKTOP-XXXXXXX`, models, kiosk names; 0.3% from the awkward list (commas, quotes,
@@ -33,7 +39,10 @@
 //!   managed / corporate work profile; the Microsoft Intune app on 85% of fully managed, 80% of
 //!   corporate work profile, 70% of dedicated, 90% of AOSP; Android Company Portal versions about 14%
 //!   below 5.0.5291.0 and 0.5% unparseable (`5.0.x-beta`); Intune app about 15% below 2021.09.04;
-//!   names `Intune Company Portal` (40% of Android, 4% of iOS) and `Google Play Services` (10%);
+//!   names `Intune Company Portal` (40% of Android, 4% of iOS), `Comp Portal` (30% of iOS) and
+//!   `Google Play Services` (10%); iOS Company Portal about 3% below 5.2311.1; near misses that match
+//!   no default name: `Google Play-Dienste` (3% of Google Play services), `Microsoft Intune Company
+//!   Portal (Preview)` (1% of Android Company Portal), `Portail d’entreprise` (1% of iOS Company Portal);
 //!   Google Play services on 92-97% of GMS Android devices, never on AOSP; plus Outlook, Teams, Edge,
 //!   Authenticator, OneDrive, Chrome, Managed Home Screen, desktop apps and a few with commas and
 //!   accents in their names.
@@ -42,7 +51,7 @@ use rand::Rng;
 
 use super::apps::app;
 use super::spec::{
-    Family, Name, Spec, SyncAt, Who, ANDROID_UNKNOWN, AOSP, CORP_WORK_PROFILE, DAY, DEDICATED, DEVICE_ADMIN,
+    Family, Name, Spec, When, Who, ANDROID_UNKNOWN, AOSP, CORP_WORK_PROFILE, DAY, DEDICATED, DEVICE_ADMIN,
     FULLY_MANAGED, IOS_CORP, MAC, OTHER, PWP, WINDOWS,
 };
 use super::Generator;
@@ -99,13 +108,21 @@ impl Generator {
         };
         let r = self.rng.random_range(0..10_000u32);
         spec.sync = match r {
-            0..40 => SyncAt::Within(-36 * 3_600, -60),
-            40..80 => SyncAt::Zero,
-            80..120 => SyncAt::Missing,
-            120..130 => SyncAt::Exact(30 * DAY),
-            130..930 => SyncAt::Within(31 * DAY, 400 * DAY),
-            930..1_500 => SyncAt::Within(7 * DAY, 30 * DAY - 60),
-            _ => SyncAt::Within(0, 7 * DAY),
+            0..40 => When::Within(-36 * 3_600, -60),
+            40..80 => When::Zero,
+            80..120 => When::Missing,
+            120..130 => When::Exact(30 * DAY),
+            130..930 => When::Within(31 * DAY, 400 * DAY),
+            930..1_500 => When::Within(7 * DAY, 30 * DAY - 60),
+            _ => When::Within(0, 7 * DAY),
+        };
+        let r = self.rng.random_range(0..10_000u32);
+        spec.enrolled = match r {
+            0..25 => When::Zero,
+            25..50 => When::Missing,
+            50..70 => When::Within(-36 * 3_600, -60),
+            70..270 => When::Within(60, 7 * DAY - 60),
+            _ => spec.enrolled,
         };
         let r = self.rng.random_range(0..10_000u32);
         match r {
@@ -170,10 +187,15 @@ impl Generator {
                 _ => "appleAccountDrivenUserEnrollment",
             }
         });
-        if spec.owner == Some("company") && self.chance(150) {
-            spec.who = self.userless();
-            spec.device_type = Some("iPad");
-            spec.enrollment = Some("appleBulkWithoutUser");
+        if spec.owner == Some("company") {
+            if self.chance(150) {
+                spec.who = self.userless();
+                spec.device_type = Some("iPad");
+                spec.enrollment = Some("appleBulkWithoutUser");
+                spec.shared = Some(true);
+            } else if self.chance(500) {
+                spec.shared = Some(false);
+            }
         }
         spec
     }
@@ -231,9 +253,12 @@ impl Generator {
             spec.agent = Some("googleCloudDevicePolicyController");
         }
         let r = self.rng.random_range(0..100u32);
-        spec.os = Some(match r {
-            0 => "android",
-            1 => "ANDROID",
+        spec.os = Some(match (r, spec.family) {
+            (0, _) => "android",
+            (1, _) => "ANDROID",
+            (2..5, Family::PersonalWorkProfile) => "AndroidForWork",
+            (2..5, Family::FullyManaged | Family::Dedicated | Family::CorporateWorkProfile) => "AndroidEnterprise",
+            (2..5, Family::Aosp) => "AndroidAOSP",
             _ => "Android",
         });
         spec.os_version =
@@ -318,23 +343,17 @@ impl Generator {
         let (cp, intune, gps) = receiving_app_chances(spec.family, corporate);
         let android = (1..=4).contains(&platform) || spec.family == Family::AndroidUnknown;
         if self.chance(cp) {
-            let app = match spec.family {
-                Family::Ios => {
-                    if self.chance(400) {
-                        app::CP_IOS_ALT
-                    } else {
-                        app::CP_IOS
-                    }
-                }
-                Family::Windows => app::CP_WINDOWS,
-                Family::Mac => app::CP_MAC,
-                _ => {
-                    if self.chance(4_000) {
-                        app::CP_ANDROID_ALT
-                    } else {
-                        app::CP_ANDROID
-                    }
-                }
+            let r = self.rng.random_range(0..10_000u32);
+            let app = match (spec.family, r) {
+                (Family::Ios, 0..400) => app::CP_IOS_ALT,
+                (Family::Ios, 400..3_400) => app::CP_IOS_COMP,
+                (Family::Ios, 3_400..3_500) => app::CP_IOS_FR,
+                (Family::Ios, _) => app::CP_IOS,
+                (Family::Windows, _) => app::CP_WINDOWS,
+                (Family::Mac, _) => app::CP_MAC,
+                (_, 0..4_000) => app::CP_ANDROID_ALT,
+                (_, 4_000..4_100) => app::CP_PREVIEW,
+                _ => app::CP_ANDROID,
             };
             self.add_random_version(app, platform, device);
             if android && self.chance(50) {
@@ -344,7 +363,12 @@ impl Generator {
         }
         self.maybe_app(intune, app::INTUNE, platform, device);
         if gps > 0 && self.chance(gps) {
-            let app = if self.chance(1_000) { app::GPS_ALT } else { app::GPS };
+            let r = self.rng.random_range(0..10_000u32);
+            let app = match r {
+                0..1_000 => app::GPS_ALT,
+                1_000..1_300 => app::GPS_DE,
+                _ => app::GPS,
+            };
             self.add_random_version(app, platform, device);
         }
         for &(app, bp) in noise_apps(spec.family, corporate) {

@@ -1,6 +1,6 @@
 //! What a device is made from, before it has an id and a user: its [`Family`] (which decides its
 //! detected-app platform, its name and its apps), its wire fields, its user fields ([`Who`]), its
-//! sync time ([`SyncAt`]) and its name ([`Name`]). The base specs at the end are healthy devices of
+//! sync and enrollment times ([`When`]) and its name ([`Name`]). The base specs at the end are healthy devices of
 //! each family; the catalogue and the random part start from them and change a few fields.
 
 /// What kind of device it is: decides the detected-app platform, its name and its apps.
@@ -58,9 +58,9 @@ impl Who {
     }
 }
 
-/// `lastSyncDateTime`.
+/// A Graph time relative to now: `lastSyncDateTime`, `enrolledDateTime`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(super) enum SyncAt {
+pub(super) enum When {
     /// A random time this many seconds before now (negative: after now), 7 fractional digits.
     Within(i64, i64),
     /// Exactly this many seconds before now (9 fractional digits, so the boundary is exact).
@@ -71,7 +71,9 @@ pub(super) enum SyncAt {
 }
 
 pub(super) const DAY: i64 = 86_400;
-pub(super) const RECENT: SyncAt = SyncAt::Within(60, 3 * DAY);
+pub(super) const RECENT: When = When::Within(60, 3 * DAY);
+/// Enrolled long enough ago that app inventory has refreshed (7 days to 3 years).
+pub(super) const ENROLLED: When = When::Within(7 * DAY + 60, 3 * 365 * DAY);
 
 /// `deviceName`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -94,7 +96,10 @@ pub(super) struct Spec {
     pub(super) owner: Option<&'static str>,
     pub(super) owner_beta: Option<&'static str>,
     pub(super) who: Who,
-    pub(super) sync: SyncAt,
+    pub(super) sync: When,
+    pub(super) enrolled: When,
+    /// `hardwareInformation.isSharedDevice`, when the device object carries it.
+    pub(super) shared: Option<bool>,
     pub(super) name: Name,
 }
 
@@ -120,6 +125,8 @@ pub(super) const IOS_CORP: Spec = Spec {
     owner_beta: Some("company"),
     who: Who::User,
     sync: RECENT,
+    enrolled: ENROLLED,
+    shared: None,
     name: Name::Auto,
 };
 pub(super) const IOS_PERSONAL: Spec =

@@ -1,6 +1,8 @@
 //! Tests of the generator: determinism, counts and ids, references between devices, apps and groups,
 //! and, through the real rules, that every catalogue device gives the outcomes it exists for and that
-//! every outcome of every rule occurs in a tenant of 500 devices or more.
+//! every outcome of every device rule occurs in a tenant of 500 devices or more. The generator makes
+//! no tenant-wide objects, so the tenant checks give whatever the inventory's tenant facts say (their
+//! outcomes are shown by their own unit tests).
 
 mod expected;
 
@@ -11,8 +13,8 @@ use chrono::{DateTime, TimeDelta, Utc};
 use super::apps::{app, APPS, CP_ANDROID_VERSIONS};
 use super::catalogue::catalogue;
 use super::generate;
-use crate::inventory::{Inventory, SourceInfo};
-use crate::rules::{RuleId, Settings, Status, REGISTRY};
+use crate::inventory::{AndroidMode, AppCatalog, AppKind, Device, Inventory, Platform, SourceInfo};
+use crate::rules::{RuleContext, RuleId, Settings, Status, REGISTRY};
 use crate::sim::tenant::{SimMember, SimTenant};
 use expected::EXPECTED;
 
@@ -21,17 +23,33 @@ fn now() -> DateTime<Utc> {
     DateTime::parse_from_rfc3339("2025-06-30T12:34:56.789012345Z").unwrap().with_timezone(&Utc)
 }
 
-/// The outcomes each rule can give (the rules table of the delivery contract).
-fn possible(rule: RuleId) -> &'static [Status] {
+/// The outcomes each device rule can give (the rules table of the delivery contract); the tenant
+/// checks give n/a outside their scope and, inside it, what the inventory's tenant facts decide.
+fn possible(rule: RuleId, inventory: &Inventory) -> Vec<Status> {
     use Status::*;
     match rule {
-        RuleId::SupportedPlatform | RuleId::MdmEnrolled | RuleId::RecentCheckIn => &[Pass, Fail, Unknown],
-        RuleId::HasRecipient => &[Pass, Fail],
-        RuleId::PushPermission => &[Unknown],
+        RuleId::SupportedPlatform | RuleId::MdmEnrolled | RuleId::RecentCheckIn => vec![Pass, Fail, Unknown],
+        RuleId::HasRecipient => vec![Pass, Fail],
+        RuleId::PushPermission => vec![Unknown],
         RuleId::CompanyPortal | RuleId::PortalVersion | RuleId::GooglePlayServices => {
-            &[Pass, Fail, Unknown, NotApplicable]
+            vec![Pass, Fail, Unknown, NotApplicable]
         }
+        RuleId::AppleMdmPush | RuleId::ManagedGooglePlay => vec![NotApplicable, tenant_outcome(rule, inventory)],
     }
+}
+
+/// What a tenant check gives every device in its scope, from the inventory's tenant facts.
+fn tenant_outcome(rule: RuleId, inventory: &Inventory) -> Status {
+    let in_scope = match rule {
+        RuleId::AppleMdmPush => Device { platform: Platform::Ios, ..Default::default() },
+        _ => Device {
+            platform: Platform::Android,
+            android_mode: Some(AndroidMode::PersonalWorkProfile),
+            ..Default::default()
+        },
+    };
+    let settings = Settings::new(now());
+    (rule.rule().evaluate)(&in_scope, &RuleContext { settings: &settings, tenant: &inventory.tenant }).status
 }
 
 fn inventory(tenant: &SimTenant) -> Inventory {
@@ -42,10 +60,11 @@ fn inventory(tenant: &SimTenant) -> Inventory {
 /// Every device's outcome of every rule, through the registry.
 fn outcomes(inventory: &Inventory) -> Vec<[Status; RuleId::COUNT]> {
     let settings = Settings::new(now());
+    let context = RuleContext { settings: &settings, tenant: &inventory.tenant };
     inventory
         .devices
         .iter()
-        .map(|device| std::array::from_fn(|i| (REGISTRY[i].evaluate)(device, &settings).status))
+        .map(|device| std::array::from_fn(|i| (REGISTRY[i].evaluate)(device, &context).status))
         .collect()
 }
 
@@ -62,7 +81,8 @@ fn every_outcome_of_every_rule_occurs() {
             }
         }
         for rule in RuleId::ALL {
-            for status in possible(rule) {
+            let possible = possible(rule, &inventory);
+            for status in &possible {
                 assert!(
                     seen[&rule].contains(status.as_str()),
                     "{devices} devices, seed {seed}: {rule} never gives {}; seen {:?}",
@@ -70,8 +90,86 @@ fn every_outcome_of_every_rule_occurs() {
                     seen[&rule]
                 );
             }
+            let impossible: Vec<_> =
+                seen[&rule].iter().filter(|s| !possible.iter().any(|p| p.as_str() == **s)).collect();
+            assert!(impossible.is_empty(), "{rule} gives {impossible:?}, outside the rules table");
         }
     }
+}
+
+#[test]
+fn tenant_checks_follow_the_inventory_facts_and_their_scope() {
+    let list = catalogue();
+    let tenant = generate(list.len(), 5, now());
+    let inventory = inventory(&tenant);
+    let statuses = outcomes(&inventory);
+    let label = |what: &str| list.iter().position(|edge| edge.what == what).expect("catalogue label");
+    let status = |what: &str, rule: RuleId| statuses[label(what)][rule.index()];
+    let apple = tenant_outcome(RuleId::AppleMdmPush, &inventory);
+    let google = tenant_outcome(RuleId::ManagedGooglePlay, &inventory);
+    assert_eq!(apple, Status::Unknown, "the generator makes no tenant objects: not read");
+    assert_eq!(status("healthy corporate iPhone", RuleId::AppleMdmPush), apple);
+    assert_eq!(status("healthy corporate iPhone", RuleId::ManagedGooglePlay), Status::NotApplicable);
+    let pwp = "personal work profile with current Company Portal and Google Play services";
+    assert_eq!(status(pwp, RuleId::ManagedGooglePlay), google);
+    assert_eq!(status(pwp, RuleId::AppleMdmPush), Status::NotApplicable);
+    for android_enterprise in [
+        "fully managed, Microsoft Intune app exactly 2021.09.04",
+        "dedicated kiosk: nil-GUID userId, empty UPN",
+        "corporate work profile with Company Portal and Google Play services",
+        "operatingSystem AndroidForWork without deviceType",
+    ] {
+        assert_eq!(status(android_enterprise, RuleId::ManagedGooglePlay), google, "{android_enterprise}");
+    }
+    for outside in [
+        "corporate device administrator with nothing installed",
+        "AOSP user-owned with the Microsoft Intune app",
+        "Android with future enum values (androidFutureMode, androidNext)",
+        "Windows with Company Portal",
+    ] {
+        assert_eq!(status(outside, RuleId::ManagedGooglePlay), Status::NotApplicable, "{outside}");
+        assert_eq!(status(outside, RuleId::AppleMdmPush), Status::NotApplicable, "{outside}");
+    }
+}
+
+#[test]
+fn near_miss_app_names_are_in_the_tenant_but_not_its_snapshot() {
+    let tenant = generate(3_000, 4, now());
+    let misses = tenant.near_misses(&AppCatalog::default());
+    let kind = |name: &str| misses.iter().find(|m| m.name == name).map(|m| (m.kind, m.devices > 0));
+    assert_eq!(kind("Google Play-Dienste"), Some((AppKind::GooglePlayServices, true)));
+    assert_eq!(kind("Microsoft Intune Company Portal (Preview)"), Some((AppKind::CompanyPortal, true)));
+    assert_eq!(kind("Portail d’entreprise"), Some((AppKind::CompanyPortal, true)));
+    assert_eq!(misses.len(), 3, "no other app of the tenant is a near miss: {misses:?}");
+    let snapshot = tenant.to_snapshot(now().to_rfc3339(), "x");
+    let names: BTreeSet<_> = snapshot.detected_apps.iter().filter_map(|a| a.display_name.as_deref()).collect();
+    assert!(names.contains("Comp Portal"), "Comp Portal is a default name: {names:?}");
+    assert!(!names.contains("Google Play-Dienste"), "a near miss is no app the rules look at");
+}
+
+#[test]
+fn enrollment_times_and_shared_flags_are_generated() {
+    let tenant = generate(3_000, 11, now());
+    let mut zero = 0;
+    let mut missing = 0;
+    let mut recent = 0;
+    for device in &tenant.devices {
+        match device.enrolled_date_time.as_deref() {
+            None => missing += 1,
+            Some("0001-01-01T00:00:00Z") => zero += 1,
+            Some(raw) => {
+                let t = DateTime::parse_from_rfc3339(raw).unwrap_or_else(|e| panic!("{raw}: {e}"));
+                if now() - t.with_timezone(&Utc) < TimeDelta::days(7) {
+                    recent += 1;
+                }
+            }
+        }
+    }
+    assert!(zero > 0 && missing > 0 && recent > 0, "zero {zero}, missing {missing}, recent {recent}");
+    let shared = |value: bool| {
+        tenant.devices.iter().filter(|d| d.hardware_information.and_then(|h| h.is_shared_device) == Some(value)).count()
+    };
+    assert!(shared(true) > 0 && shared(false) > 0);
 }
 
 /// The label shared by the catalogue's awkward-name devices; every other label names one entry.

@@ -15,7 +15,7 @@ pub(super) const EXPECTED: &[(&str, &[(RuleId, Status)])] = &[
             (MdmEnrolled, Pass),
             (HasRecipient, Pass),
             (CompanyPortal, Pass),
-            (PortalVersion, NotApplicable),
+            (PortalVersion, Pass),
             (GooglePlayServices, NotApplicable),
             (RecentCheckIn, Pass),
             (PushPermission, Unknown),
@@ -72,21 +72,25 @@ pub(super) const EXPECTED: &[(&str, &[(RuleId, Status)])] = &[
     ("fully managed, Microsoft Intune app 2021.08.02 (below 2021.09.04)", &[(PortalVersion, Fail)]),
     (
         "fully managed whose complete inventory has neither receiving app nor Google Play services",
-        &[(CompanyPortal, Fail), (PortalVersion, NotApplicable), (GooglePlayServices, Fail)],
+        // Complete for apps, not for system apps: the work profile's apps only.
+        &[(CompanyPortal, Fail), (PortalVersion, NotApplicable), (GooglePlayServices, Unknown)],
     ),
     ("fully managed, old Company Portal and current Intune app", &[(PortalVersion, Pass)]),
     ("fully managed, managementAgent googleCloudDevicePolicyController", &[(MdmEnrolled, Pass)]),
     ("dedicated kiosk: nil-GUID userId, empty UPN", &[(SupportedPlatform, Fail), (HasRecipient, Fail)]),
     (
         "dedicated, user fields missing, nothing installed",
-        &[(HasRecipient, Fail), (CompanyPortal, Fail), (GooglePlayServices, Fail)],
+        &[(HasRecipient, Fail), (CompanyPortal, Fail), (GooglePlayServices, Unknown)],
     ),
     ("dedicated in shared device mode with a signed-in user", &[(SupportedPlatform, Fail), (HasRecipient, Pass)]),
     (
         "corporate work profile with Company Portal and Google Play services",
         &[(SupportedPlatform, Unknown), (CompanyPortal, Pass), (GooglePlayServices, Pass)],
     ),
-    ("corporate work profile without Google Play services", &[(GooglePlayServices, Fail)]),
+    (
+        "corporate work profile without Google Play services (system apps not inventoried)",
+        &[(CompanyPortal, Pass), (GooglePlayServices, Unknown)],
+    ),
     ("managementAgent google", &[(MdmEnrolled, Pass)]),
     (
         "corporate device administrator with nothing installed",
@@ -178,6 +182,78 @@ pub(super) const EXPECTED: &[(&str, &[(RuleId, Status)])] = &[
     ("last sync 3 hours in the future", &[(RecentCheckIn, Pass)]),
     ("last sync 0001-01-01T00:00:00Z", &[(RecentCheckIn, Unknown)]),
     ("last sync missing", &[(RecentCheckIn, Unknown)]),
+    // Shared iPad and Apple User Enrollment.
+    (
+        "Shared iPad (hardwareInformation.isSharedDevice true) with Company Portal",
+        &[(SupportedPlatform, Fail), (HasRecipient, Fail), (CompanyPortal, Pass)],
+    ),
+    ("corporate iPad with isSharedDevice false", &[(SupportedPlatform, Pass), (CompanyPortal, Pass)]),
+    (
+        "Apple User Enrollment (appleUserEnrollment) without Company Portal",
+        &[(SupportedPlatform, Unknown), (CompanyPortal, Unknown), (PortalVersion, NotApplicable)],
+    ),
+    (
+        // Corporate, yet only the managed volume is inventoried.
+        "corporate-owned appleUserEnrollmentWithServiceAccount without Company Portal",
+        &[(SupportedPlatform, Unknown), (CompanyPortal, Unknown)],
+    ),
+    (
+        "account-driven Apple User Enrollment with Company Portal",
+        &[(SupportedPlatform, Unknown), (CompanyPortal, Pass), (PortalVersion, Pass)],
+    ),
+    // has-recipient: DEM.
+    (
+        "corporate iPhone enrolled by a device enrollment manager",
+        &[(SupportedPlatform, Pass), (HasRecipient, Fail), (CompanyPortal, Pass)],
+    ),
+    // portal-version on iOS; Comp Portal.
+    (
+        "corporate iPhone with Company Portal 5.2310.1 (below 5.2311.1)",
+        &[(CompanyPortal, Pass), (PortalVersion, Unknown)],
+    ),
+    ("corporate iPhone with Company Portal exactly 5.2311.1", &[(PortalVersion, Pass)]),
+    ("corporate iPhone listing Comp Portal (how iOS reports it)", &[(CompanyPortal, Pass), (PortalVersion, Pass)]),
+    // The 7-day app-inventory window.
+    ("corporate iPhone enrolled 3 days ago, Company Portal not listed yet", &[(CompanyPortal, Unknown)]),
+    ("corporate iPhone enrolled exactly 7 days ago without Company Portal", &[(CompanyPortal, Fail)]),
+    ("corporate iPhone enrolled 1 second inside 7 days without Company Portal", &[(CompanyPortal, Unknown)]),
+    ("corporate iPhone enrolled 2 hours in the future without Company Portal", &[(CompanyPortal, Unknown)]),
+    (
+        "fully managed enrolled 2 days ago, nothing listed yet",
+        &[(CompanyPortal, Unknown), (PortalVersion, NotApplicable), (GooglePlayServices, Unknown)],
+    ),
+    (
+        "corporate device administrator enrolled 5 days ago without Google Play services",
+        &[(CompanyPortal, Pass), (GooglePlayServices, Unknown)],
+    ),
+    ("corporate device administrator without Google Play services", &[(GooglePlayServices, Fail)]),
+    ("enrolledDateTime 0001-01-01, corporate iPhone without Company Portal", &[(CompanyPortal, Fail)]),
+    (
+        "enrolledDateTime missing, corporate device administrator without Google Play services",
+        &[(GooglePlayServices, Fail)],
+    ),
+    // Platform and Android mode from operatingSystem.
+    (
+        "operatingSystem Unknown",
+        &[(SupportedPlatform, Unknown), (CompanyPortal, NotApplicable), (GooglePlayServices, NotApplicable)],
+    ),
+    (
+        "operatingSystem AndroidForWork without deviceType",
+        &[(SupportedPlatform, Pass), (CompanyPortal, Pass), (GooglePlayServices, Pass)],
+    ),
+    (
+        "operatingSystem AndroidAOSP without any other mode field",
+        &[(SupportedPlatform, Fail), (MdmEnrolled, Pass), (GooglePlayServices, Fail)],
+    ),
+    ("operatingSystem AndroidEnterprise decides no mode", &[(SupportedPlatform, Unknown), (CompanyPortal, Pass)]),
+    // Near misses count for nothing.
+    ("personal work profile listing Google Play-Dienste", &[(GooglePlayServices, Unknown)]),
+    ("corporate device administrator listing Google Play-Dienste", &[(GooglePlayServices, Fail)]),
+    (
+        "personal work profile listing Microsoft Intune Company Portal (Preview) only",
+        &[(CompanyPortal, Unknown), (PortalVersion, NotApplicable)],
+    ),
+    ("corporate iPhone listing Portail d’entreprise only", &[(CompanyPortal, Fail)]),
     // Awkward device names, on otherwise healthy devices.
     ("awkward device name", &[(HasRecipient, Pass)]),
 ];

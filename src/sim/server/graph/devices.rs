@@ -308,6 +308,7 @@ mod tests {
             managed_device_owner_type: Some("12".into()),
             owner_type: Some("13".into()),
             last_sync_date_time: Some("14".into()),
+            ..Default::default()
         };
         let value = serde_json::to_value(&device).unwrap();
         let object = value.as_object().unwrap();
