@@ -6,6 +6,7 @@
 pub mod apps;
 pub mod build;
 pub mod classify;
+pub mod count_check;
 pub mod record;
 pub mod tenant;
 
@@ -20,6 +21,7 @@ pub type Text = Arc<str>;
 
 pub use apps::{AppCatalog, AppKind};
 pub use classify::{AndroidMode, Platform};
+pub use count_check::CountCheck;
 pub use record::DeviceRecord;
 pub use tenant::TenantFacts;
 
@@ -109,6 +111,9 @@ pub struct SourceInfo {
     /// Per-phase timings and request counts (Graph sources only).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub telemetry: Option<serde_json::Value>,
+    /// The devices read beside the source's own counter (Graph sources, when the counter was read).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub count_check: Option<CountCheck>,
 }
 
 /// Everything a source produces.

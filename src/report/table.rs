@@ -116,7 +116,7 @@ mod tests {
                 complete: false,
                 gaps: vec!["Graph counts 3 devices but the listing returned 2".into()],
                 warnings: vec!["1 device record(s) repeated an id".into()],
-                telemetry: None,
+                ..Default::default()
             },
             ..Default::default()
         };

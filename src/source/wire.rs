@@ -14,7 +14,18 @@ use serde::{Deserialize, Serialize};
 use crate::inventory::build::InventoryBuilder;
 use crate::inventory::{DeviceRecord, Group, Member};
 
-/// The `$select` list the client asks for: exactly the fields below.
+mod overview;
+mod tenant;
+pub use overview::{overview_platform, OVERVIEW_PLATFORMS};
+pub use tenant::{
+    GraphApplePushCertificate, GraphManagedGooglePlay, TenantSection, APPLE_PUSH_PERMISSION, APPLE_PUSH_SELECT,
+    MANAGED_GOOGLE_PLAY_PERMISSION, MANAGED_GOOGLE_PLAY_SELECT,
+};
+
+/// The `$select` list the client asks for: the fields of [`GraphDevice`], and those that the
+/// classification reads from nested objects (`hardwareInformation`). Every name is a property of the
+/// beta `managedDevice` (a test pins them to Microsoft's resource shape), except
+/// `enrolledByUserPrincipalName`, newer than that page and selected by public scripts.
 pub const DEVICE_SELECT: &[&str] = &[
     "id",
     "deviceName",
@@ -31,6 +42,8 @@ pub const DEVICE_SELECT: &[&str] = &[
     "managedDeviceOwnerType",
     "ownerType",
     "lastSyncDateTime",
+    "enrolledDateTime",
+    "hardwareInformation",
 ];
 
 /// A `managedDevice` as Graph returns it (the fields intune-reach reads; others are ignored).
