@@ -10,7 +10,7 @@ use clap::CommandFactory;
 use crate::audit;
 use crate::cli::{
     AuditArgs, Cli, Command, CompletionsArgs, ConnectionArgs, DevicesVia, FaultArgs, FetchArgs, ManArgs, RulesArgs,
-    RulesFormat, ServeArgs, SimCommand, SnapshotArgs,
+    RulesFormat, ServeArgs, SimCommand, SnapshotArgs, TenantCheckArgs,
 };
 use crate::error::{exit, Error, Incomplete};
 use crate::inventory::{Inventory, SourceInfo};
@@ -120,7 +120,12 @@ fn demo_inventory(
 ) -> Result<Inventory, Error> {
     let (devices, seed) = (args.demo_tenant.devices, args.demo_tenant.seed);
     let tenant = std::sync::Arc::new(sim::generator::generate(devices, seed, settings.as_of));
-    let server_options = sim::server::ServerOptions::default();
+    let server_options = sim::server::ServerOptions {
+        apple_push: args.demo_tenant.apple_push,
+        managed_google_play: args.demo_tenant.managed_google_play,
+        tenant_clock: Some(settings.as_of),
+        ..Default::default()
+    };
     let credential = graph::Credential::Secret(graph::Secret::new(server_options.client_secret.clone()));
     let client_id = server_options.client_id.clone();
     let fetched = runtime()?.block_on(async {
@@ -132,6 +137,7 @@ fn demo_inventory(
         options.client_id = Some(client_id);
         options.groups = args.scope.groups.clone();
         options.catalog = settings.apps.clone();
+        options.require_count_match = args.connection.require_count_match;
         let fetched = graph::fetch(&options, progress).await;
         server.shutdown().await;
         fetched
@@ -176,6 +182,7 @@ fn graph_options(
     options.max_concurrency = usize::from(connection.max_concurrency);
     options.groups = groups.to_vec();
     options.catalog = settings.apps.clone();
+    options.require_count_match = connection.require_count_match;
     Ok(options)
 }
 
@@ -188,6 +195,9 @@ fn fetch(args: &FetchArgs) -> Result<i32, Error> {
     let snapshot = &fetched.snapshot;
     write_json(&args.out, snapshot)?;
     if !args.quiet {
+        for note in &fetched.telemetry.notes {
+            eprintln!("warning: {note}");
+        }
         eprintln!(
             "wrote {} ({} devices, {} detected apps, {} groups; {} requests)",
             args.out.display(),
@@ -312,8 +322,8 @@ pub fn write_json(path: &Path, value: &impl serde::Serialize) -> Result<(), Erro
     output::write_file(path, |out| serde_json::to_writer(out, value).map_err(std::io::Error::from))
 }
 
-/// The simulated Graph's options from the fault flags.
-pub fn server_options(faults: &FaultArgs) -> Result<sim::server::ServerOptions, Error> {
+/// The simulated Graph's options from the fault and tenant-check flags.
+pub fn server_options(faults: &FaultArgs, checks: &TenantCheckArgs) -> Result<sim::server::ServerOptions, Error> {
     let throttle = faults.throttle.as_deref().map(str::parse::<sim::server::Throttle>).transpose()?;
     Ok(sim::server::ServerOptions {
         latency_ms: faults.latency_ms,
@@ -325,6 +335,8 @@ pub fn server_options(faults: &FaultArgs) -> Result<sim::server::ServerOptions, 
         repeat_next_link: faults.repeat_next_link,
         hide_devices: faults.hide_devices,
         max_seconds: Some(faults.max_seconds),
+        apple_push: checks.apple_push,
+        managed_google_play: checks.managed_google_play,
         ..Default::default()
     })
 }
@@ -337,8 +349,9 @@ fn runtime() -> Result<tokio::runtime::Runtime, Error> {
 }
 
 fn sim_serve(args: &ServeArgs) -> Result<i32, Error> {
-    let options = server_options(&args.faults)?;
     let now = args.tenant.as_of.unwrap_or_else(Utc::now);
+    let options =
+        sim::server::ServerOptions { tenant_clock: Some(now), ..server_options(&args.faults, &args.tenant_checks)? };
     let tenant = std::sync::Arc::new(sim::generator::generate(args.tenant.devices, args.tenant.seed, now));
     let (client_id, client_secret) = (options.client_id.clone(), options.client_secret.clone());
     let groups: Vec<String> =
