@@ -9,8 +9,8 @@ use clap::CommandFactory;
 
 use crate::audit;
 use crate::cli::{
-    AuditArgs, Cli, Command, CompletionsArgs, ConnectionArgs, DevicesVia, FaultArgs, FetchArgs, ManArgs, RulesArgs,
-    RulesFormat, ServeArgs, SimCommand, SnapshotArgs, TenantCheckArgs,
+    AuditArgs, Cli, Command, CompletionsArgs, ConnectionArgs, DevicesVia, DoctorArgs, DoctorFormat, FaultArgs,
+    FetchArgs, ManArgs, RulesArgs, RulesFormat, ServeArgs, SimCommand, SnapshotArgs, TenantCheckArgs,
 };
 use crate::error::{exit, Error, Incomplete};
 use crate::inventory::{Inventory, SourceInfo};
@@ -36,6 +36,7 @@ pub fn run(cli: Cli) -> Result<i32, Error> {
     init_logging(match &cli.command {
         Command::Audit(args) => args.output.verbose,
         Command::Fetch(args) => args.verbose,
+        Command::Doctor(args) => args.verbose,
         _ => 0,
     });
     interrupt::install()?;
@@ -43,6 +44,7 @@ pub fn run(cli: Cli) -> Result<i32, Error> {
         Command::Audit(args) => audit(&args),
         Command::Fetch(args) => fetch(&args),
         Command::Rules(args) => rules(&args),
+        Command::Doctor(args) => doctor(&args),
         Command::Sim(SimCommand::Snapshot(args)) => sim_snapshot(&args),
         Command::Sim(SimCommand::Serve(args)) => sim_serve(&args),
         Command::Completions(args) => completions(&args),
@@ -273,6 +275,20 @@ fn rules(args: &RulesArgs) -> Result<i32, Error> {
         }
         RulesFormat::Markdown => out.write_all(report::rules::markdown(&settings).as_bytes()),
         RulesFormat::Table => writeln!(out, "{}", report::rules::table(&settings, std::io::stdout().is_terminal())),
+    })?;
+    Ok(exit::OK)
+}
+
+fn doctor(args: &DoctorArgs) -> Result<i32, Error> {
+    let settings = settings(None, args.config.as_deref(), None, &[])?;
+    let options = graph_options(&args.connection, &[], &settings)?;
+    let diagnosis = runtime()?.block_on(crate::doctor::diagnose(&options))?;
+    print(|out| match args.format {
+        DoctorFormat::Json => {
+            serde_json::to_writer_pretty(&mut *out, &diagnosis)?;
+            writeln!(out)
+        }
+        DoctorFormat::Table => out.write_all(crate::doctor::render::text(&diagnosis).as_bytes()),
     })?;
     Ok(exit::OK)
 }

@@ -31,6 +31,9 @@ pub enum Command {
     Fetch(Box<FetchArgs>),
     /// List the prerequisite rules: id, level, what they check, what a fail means, how to fix it.
     Rules(RulesArgs),
+    /// Show what the tenant really returns for the rules' assumptions (read-only, counts only: safe to
+    /// paste in an issue).
+    Doctor(Box<DoctorArgs>),
     /// The simulated Intune tenant.
     #[command(subcommand)]
     Sim(SimCommand),
@@ -283,6 +286,31 @@ pub struct FetchArgs {
     /// TOML configuration (its app names decide which detected apps are kept).
     #[arg(long, value_name = "FILE")]
     pub config: Option<PathBuf>,
+
+    #[command(flatten)]
+    pub connection: ConnectionArgs,
+}
+
+/// How the doctor prints its findings.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum DoctorFormat {
+    /// Markdown tables (readable on a terminal, pasted as is into an issue).
+    Table,
+    Json,
+}
+
+#[derive(Debug, Args)]
+pub struct DoctorArgs {
+    #[arg(long, value_enum, default_value_t = DoctorFormat::Table)]
+    pub format: DoctorFormat,
+
+    /// TOML configuration (its app names decide which detected apps match).
+    #[arg(long, value_name = "FILE")]
+    pub config: Option<PathBuf>,
+
+    /// Logs on standard error (-v info, -vv debug).
+    #[arg(long, short, action = clap::ArgAction::Count)]
+    pub verbose: u8,
 
     #[command(flatten)]
     pub connection: ConnectionArgs,

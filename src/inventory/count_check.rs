@@ -36,6 +36,19 @@ impl CountCheck {
         CountCheck { devices_read, graph_count, matches: devices_read == graph_count, per_platform }
     }
 
+    /// The devices read per platform beside the counter's total and per-platform numbers; every
+    /// platform either side names is kept.
+    pub fn compare(read: &BTreeMap<&str, u64>, graph_count: u64, graph: &BTreeMap<&str, u64>) -> Self {
+        let mut per_platform: BTreeMap<String, PlatformCount> = BTreeMap::new();
+        for (platform, &count) in graph {
+            per_platform.entry((*platform).to_owned()).or_default().graph = Some(count);
+        }
+        for (platform, &count) in read {
+            per_platform.entry((*platform).to_owned()).or_default().read = count;
+        }
+        CountCheck::new(read.values().sum(), graph_count, per_platform)
+    }
+
     /// How many devices the counter counts beyond those read (0 when it counts as many or fewer).
     pub fn shortfall(&self) -> u64 {
         self.graph_count.saturating_sub(self.devices_read)
@@ -79,12 +92,9 @@ mod tests {
     use super::*;
 
     fn check(read: u64, graph: u64) -> CountCheck {
-        let per_platform = BTreeMap::from([
-            ("ios".to_owned(), PlatformCount { read: read - 10, graph: Some(graph - 10) }),
-            ("windows".to_owned(), PlatformCount { read: 10, graph: Some(10) }),
-            ("linux".to_owned(), PlatformCount { read: 0, graph: None }),
-        ]);
-        CountCheck::new(read, graph, per_platform)
+        let read = BTreeMap::from([("ios", read - 10), ("windows", 10)]);
+        let counted = BTreeMap::from([("ios", graph - 10), ("windows", 10), ("linux", 0)]);
+        CountCheck::compare(&read, graph, &counted)
     }
 
     #[test]
@@ -107,6 +117,8 @@ mod tests {
         assert_eq!(json["graph_count"], 800);
         assert_eq!(json["matches"], false);
         assert_eq!(json["per_platform"]["ios"], serde_json::json!({"read": 785, "graph": 790}));
-        assert_eq!(json["per_platform"]["linux"]["graph"], serde_json::Value::Null);
+        assert_eq!(json["per_platform"]["linux"], serde_json::json!({"read": 0, "graph": 0}));
+        let unknown = CountCheck::compare(&BTreeMap::from([("unknown", 2)]), 2, &BTreeMap::new());
+        assert_eq!(unknown.per_platform["unknown"], PlatformCount { read: 2, graph: None });
     }
 }

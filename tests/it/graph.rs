@@ -376,3 +376,53 @@ fn the_demo_serves_each_tenant_check_outcome() {
     let without_demo = crate::harness::audit(&["--snapshot", "x.json", "--apple-push", "expired"]);
     assert_eq!(without_demo.code, 2, "the simulated tenant's flags need --demo");
 }
+
+#[test]
+fn the_doctor_reports_counts_only() {
+    let sim = Sim::new(
+        400,
+        ServerOptions {
+            hide_devices: 3,
+            managed_google_play: intune_reach::sim::server::ManagedGooglePlay::Forbidden,
+            ..Default::default()
+        },
+    );
+    let output = sim.command(&["doctor", "--format", "json"]).output().unwrap();
+    assert_eq!(output.status.code(), Some(0), "{}", String::from_utf8_lossy(&output.stderr));
+    let stdout = String::from_utf8_lossy(&output.stdout).into_owned();
+    let doctor: serde_json::Value = serde_json::from_str(&stdout).expect("JSON");
+    assert_eq!(doctor["select"]["read"]["rejected"], serde_json::json!({}), "the simulated Graph accepts the $select");
+    let check = &doctor["count_check"]["read"];
+    assert_eq!((check["devices_read"].as_u64(), check["graph_count"].as_u64()), (Some(397), Some(400)));
+    let devices = &doctor["devices"]["read"];
+    assert_eq!(devices["listed"], 397);
+    assert_eq!(devices["with_hardware_information"], 0, "listings leave hardwareInformation blank");
+    let ios = sim.tenant.devices.iter().filter(|d| d.operating_system.as_deref() == Some("iOS")).count() as u64;
+    assert!(devices["values"]["operatingSystem"]["iOS"].as_u64().is_some_and(|n| n + 3 >= ios && n <= ios));
+    let answers: Vec<&str> =
+        doctor["tenant_checks"].as_array().unwrap().iter().map(|a| a["answer"].as_str().unwrap()).collect();
+    assert_eq!(answers, ["read", "forbidden"]);
+    let needed = doctor["permissions"]["read"]["needed"].as_array().unwrap();
+    let play = needed.iter().find(|n| n["permission"] == "DeviceManagementConfiguration.Read.All").unwrap();
+    assert_eq!(play["in_token"], false, "the token lacks what the 403 said");
+    assert!(doctor["apps"]["read"]["matched"]["Company Portal"].is_object());
+
+    // Nothing that names a device or a person.
+    let table = sim.command(&["doctor"]).output().unwrap();
+    assert_eq!(table.status.code(), Some(0));
+    let table = String::from_utf8_lossy(&table.stdout).into_owned();
+    assert!(table.contains("## Devices listed vs managedDeviceOverview") && table.contains("| forbidden |"), "{table}");
+    for device in sim.tenant.devices.iter().take(100) {
+        // Generated names hold a person's name or a serial ("Ada's iPhone", "DESKTOP-7Q2X"); a few are
+        // fixed words ("iPhone") that a value column may show.
+        let name = device.device_name.as_deref().filter(|n| n.contains('\'') || n.contains('-'));
+        for value in [device.id.as_deref(), name, device.user_principal_name.as_deref(), device.user_id.as_deref()] {
+            let Some(value) = value.filter(|v| v.len() > 3) else { continue };
+            assert!(!stdout.contains(value) && !table.contains(value), "{value} leaked");
+        }
+    }
+    for user in &sim.tenant.users {
+        assert!(!table.contains(&user.user_principal_name) && !table.contains(&user.display_name));
+    }
+    assert!(!table.contains(SECRET) && !stdout.contains(SECRET));
+}

@@ -32,7 +32,7 @@ use tokio::task::JoinSet;
 use super::http::{encode, GraphClient};
 use super::paging::{read_all, Listing, Page};
 use crate::error::Error;
-use crate::inventory::count_check::{CountCheck, PlatformCount};
+use crate::inventory::count_check::CountCheck;
 use crate::source::progress::Phase;
 use crate::source::wire::{overview_platform, GraphDevice, DEVICE_SELECT, OVERVIEW_PLATFORMS};
 
@@ -93,13 +93,14 @@ pub(crate) async fn read_devices(client: &GraphClient, phase: &Phase) -> Result<
             }
             let check = count_check(devices.values(), expected, &per_platform);
             if let Some(warning) = check.warning() {
-                tracing::warn!("{warning}");
+                // A note: the callers show it (the audit's warnings, fetch's standard error).
+                tracing::info!("{warning}");
                 read.notes.push(warning);
             }
             read.count_check = Some(check);
         }
         Overview::Unavailable(note) => {
-            tracing::warn!("{note}");
+            tracing::info!("{note}");
             read.notes.push(note);
         }
     }
@@ -108,21 +109,16 @@ pub(crate) async fn read_devices(client: &GraphClient, phase: &Phase) -> Result<
 }
 
 /// The devices read beside the counter `graph_count` and its per-platform numbers.
-pub(crate) fn count_check<'a>(
+fn count_check<'a>(
     devices: impl Iterator<Item = &'a GraphDevice<'a>>,
     graph_count: u64,
     graph_per_platform: &BTreeMap<&'static str, u64>,
 ) -> CountCheck {
-    let mut per_platform: BTreeMap<String, PlatformCount> = graph_per_platform
-        .iter()
-        .map(|(platform, &graph)| ((*platform).to_owned(), PlatformCount { read: 0, graph: Some(graph) }))
-        .collect();
-    let mut read = 0;
+    let mut read: BTreeMap<&str, u64> = BTreeMap::new();
     for device in devices {
-        read += 1;
-        per_platform.entry(overview_platform(device.operating_system.as_deref()).to_owned()).or_default().read += 1;
+        *read.entry(overview_platform(device.operating_system.as_deref())).or_default() += 1;
     }
-    CountCheck::new(read, graph_count, per_platform)
+    CountCheck::compare(&read, graph_count, graph_per_platform)
 }
 
 /// The URL of the device listing, for one `operatingSystem` or all devices.
@@ -176,7 +172,9 @@ async fn read_listing(
     Ok(kept)
 }
 
-pub(crate) enum Overview {
+/// What `managedDeviceOverview` says.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Overview {
     /// `enrolledDeviceCount`, its per-platform numbers (the OS summary's, by [`OVERVIEW_PLATFORMS`]
     /// name), and how many of them the summary puts outside the shards' platforms (`unknownCount` and
     /// `windowsMobileCount`; 0 when the summary is absent).
@@ -231,6 +229,7 @@ pub(crate) fn task_failed(error: tokio::task::JoinError) -> Error {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::inventory::count_check::PlatformCount;
     use crate::source::graph::testkit::{self, FakeDevices};
     use wiremock::matchers::{method, path};
     use wiremock::{Mock, MockServer, ResponseTemplate};

@@ -33,6 +33,7 @@
 mod apps;
 mod auth;
 mod batch;
+mod claims;
 mod devices;
 mod error;
 mod groups;
@@ -41,15 +42,18 @@ mod options;
 mod paging;
 mod ratelimit;
 mod retry;
+mod session;
 mod tenant;
 #[cfg(test)]
-mod testkit;
+pub(crate) mod testkit;
 
 use std::sync::Arc;
 use std::time::Instant;
 
 use serde::Serialize;
 
+pub use claims::{permissions_of, TokenPermissions};
+pub use devices::Overview;
 pub use error::{FailureKind, GraphError, Service};
 pub use options::{
     credential_from_env, AppsVia, Cloud, Credential, GraphOptions, Secret, DEFAULT_MAX_CONCURRENCY, MAX_GROUPS,
@@ -61,6 +65,7 @@ use crate::source::progress::{Phase, ProgressObserver};
 use crate::source::snapshot::{Snapshot, SnapshotSource};
 use http::{GraphClient, Transport};
 use retry::RetryPolicy;
+pub use session::GraphSession;
 
 /// What [`fetch`] read.
 #[derive(Debug, Clone)]
@@ -123,18 +128,7 @@ async fn fetch_with(
     policy: RetryPolicy,
     progress: Arc<dyn ProgressObserver>,
 ) -> Result<Fetched, Error> {
-    if options.groups.len() > MAX_GROUPS {
-        return Err(Error::Usage(format!(
-            "{} groups given: at most {MAX_GROUPS} --group ids, like the targets of one notification",
-            options.groups.len()
-        )));
-    }
-    if options.max_concurrency == 0 {
-        return Err(Error::Usage("--max-concurrency must be at least 1".to_owned()));
-    }
-    let endpoints = options::endpoints(options)?;
-    let auth = auth::Auth::new(options, &endpoints)?;
-    let client = GraphClient::new(endpoints.graph.clone(), auth, Transport::new(policy, options.max_concurrency)?);
+    let client = client_for(options, policy)?;
     let captured_at = chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Secs, true);
     client.sign_in().await?;
 
@@ -220,7 +214,7 @@ async fn fetch_with(
         SnapshotSource {
             cloud: Some(options.cloud.name().to_owned()),
             tenant_id: options.tenant_id.as_deref().map(|t| t.trim().to_owned()).filter(|t| !t.is_empty()),
-            graph: Some(format!("{}/beta", endpoints.graph)),
+            graph: Some(format!("{}/beta", client.graph())),
         },
     );
     if let Some(check) = devices.count_check.as_ref().filter(|c| options.require_count_match && c.shortfall() > 0) {
@@ -246,6 +240,22 @@ async fn fetch_with(
     telemetry.notes = devices.notes;
     telemetry.notes.extend(tenant.notes);
     Ok(Fetched { snapshot, telemetry, count_check: devices.count_check, tenant: tenant.facts })
+}
+
+/// Checks the options and builds the client; nothing is sent yet.
+fn client_for(options: &GraphOptions, policy: RetryPolicy) -> Result<GraphClient, Error> {
+    if options.groups.len() > MAX_GROUPS {
+        return Err(Error::Usage(format!(
+            "{} groups given: at most {MAX_GROUPS} --group ids, like the targets of one notification",
+            options.groups.len()
+        )));
+    }
+    if options.max_concurrency == 0 {
+        return Err(Error::Usage("--max-concurrency must be at least 1".to_owned()));
+    }
+    let endpoints = options::endpoints(options)?;
+    let auth = auth::Auth::new(options, &endpoints)?;
+    Ok(GraphClient::new(endpoints.graph.clone(), auth, Transport::new(policy, options.max_concurrency)?))
 }
 
 /// Runs one phase on its own handle of the client, and times it and counts its requests.

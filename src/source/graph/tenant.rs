@@ -105,7 +105,8 @@ fn note<W>(object: &Object<W>, check: &TenantCheck<W>) -> Option<String> {
     let TenantCheck::NotRead { why, permission } = check else { return None };
     let grant = permission.map(|p| format!("; the permission {p} reads it")).unwrap_or_default();
     let note = format!("{} was not read: {why}{grant}", object.label);
-    tracing::warn!("{note}");
+    // The callers show it (the audit's warnings, fetch's standard error): the log only repeats it.
+    tracing::info!("{note}");
     Some(note)
 }
 
