@@ -2,10 +2,9 @@
 //! exactly the endpoints of the wire contract (sign-in, managed devices and one device, the device
 //! overview, detected apps and their devices, the apps of one device, `$batch`, group transitive
 //! members, the Apple MDM push certificate and managed Google Play in the states the options give
-//! them), with the faults
-//! a real tenant shows (latency, throttling with or without `Retry-After`, transient 503s, token expiry,
-//! expiring skip tokens, a repeating next link, devices missing from the listings). The demo, the tests
-//! and the benchmarks read it through the real Graph client.
+//! them), with the faults a real tenant shows (latency, throttling with or without `Retry-After`,
+//! transient 503s, token expiry, expiring skip tokens, a repeating next link, devices missing from the
+//! listings). The demo, the tests and the benchmarks read it through the real Graph client.
 //!
 //! Layout: this file holds the public API, the routing and the request pipeline; [`wire`] the bytes
 //! (queries, JSON, error bodies); [`auth`] sign-in and tokens; [`graph`] the endpoints (one file per

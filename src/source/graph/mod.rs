@@ -135,8 +135,8 @@ async fn fetch_with(
     let progress = &progress;
     let mut telemetry = Telemetry::default();
 
-    // Devices, the tenant's detected apps and the groups do not depend on each other: they are read at
-    // the same time. Per-device app reads need the device list, so they come after it.
+    // Devices, the tenant's detected apps, the tenant checks and the groups do not depend on each other:
+    // they are read at the same time. Per-device app reads need the device list, so they come after it.
     let read_devices = timed(&client, "devices", |client| async move {
         let phase = Phase::start(progress, "devices", None);
         let devices = devices::read_devices(&client, &phase).await;
@@ -217,29 +217,40 @@ async fn fetch_with(
             graph: Some(format!("{}/beta", client.graph())),
         },
     );
-    if let Some(check) = devices.count_check.as_ref().filter(|c| options.require_count_match && c.shortfall() > 0) {
-        snapshot.gaps.push(format!(
-            "Graph's managedDeviceOverview counts {} devices but only {} were listed ({} missing), and \
-             --require-count-match trusts the counter",
-            check.graph_count,
-            check.devices_read,
-            check.shortfall()
-        ));
-    }
+    snapshot.gaps.extend(devices.count_check.as_ref().and_then(|c| count_gap(c, options.require_count_match)));
     snapshot.complete = snapshot.gaps.is_empty();
     snapshot.tenant = tenant.section;
     snapshot.managed_devices = devices.devices;
     snapshot.detected_apps = detected_apps;
     snapshot.groups = groups;
 
-    let stats = client.stats();
-    let load = |counter: &std::sync::atomic::AtomicU64| counter.load(std::sync::atomic::Ordering::Relaxed);
-    telemetry.requests = load(&stats.requests);
-    telemetry.retries = load(&stats.retries);
-    telemetry.throttled = load(&stats.throttled);
+    telemetry.count(client.stats());
     telemetry.notes = devices.notes;
     telemetry.notes.extend(tenant.notes);
     Ok(Fetched { snapshot, telemetry, count_check: devices.count_check, tenant: tenant.facts })
+}
+
+/// The gap of a device count below Graph's counter, when the user trusts the counter.
+fn count_gap(check: &CountCheck, require_count_match: bool) -> Option<String> {
+    (require_count_match && check.shortfall() > 0).then(|| {
+        format!(
+            "Graph's managedDeviceOverview counts {} devices but only {} were listed ({} missing), and \
+             --require-count-match trusts the counter",
+            check.graph_count,
+            check.devices_read,
+            check.shortfall()
+        )
+    })
+}
+
+impl Telemetry {
+    /// Takes the run's totals from the client's counters.
+    fn count(&mut self, stats: &http::Stats) {
+        let load = |counter: &std::sync::atomic::AtomicU64| counter.load(std::sync::atomic::Ordering::Relaxed);
+        self.requests = load(&stats.requests);
+        self.retries = load(&stats.retries);
+        self.throttled = load(&stats.throttled);
+    }
 }
 
 /// Checks the options and builds the client; nothing is sent yet.

@@ -1,4 +1,4 @@
-//! What the Graph client is told to read and how to sign in (CONTRACT.md "GRAPH OPTIONS"), and the
+//! What the Graph client is told to read and how to sign in (the README's "Graph options"), and the
 //! checks made on it before any request: the credential, the tenant and client ids, and the URLs
 //! (https, or plain http on loopback only).
 

@@ -20,11 +20,7 @@ pub struct GraphSession {
 impl GraphSession {
     /// Checks the options ([`Error::Usage`]) and signs in ([`Error::Graph`]).
     pub async fn connect(options: &GraphOptions) -> Result<GraphSession, Error> {
-        Self::connect_with(options, RetryPolicy::default()).await
-    }
-
-    pub(crate) async fn connect_with(options: &GraphOptions, policy: RetryPolicy) -> Result<GraphSession, Error> {
-        let client = client_for(options, policy)?;
+        let client = client_for(options, RetryPolicy::default())?;
         client.sign_in().await?;
         Ok(GraphSession { client })
     }

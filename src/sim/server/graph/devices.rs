@@ -26,7 +26,7 @@ const OS_CACHE_MAX: usize = 64;
 
 /// The properties of the beta `managedDevice` (Microsoft's resource shape, in its order), and
 /// `enrolledByUserPrincipalName`, newer than that page and selected by public scripts.
-pub(crate) const MANAGED_DEVICE_PROPERTIES: &[&str] = &[
+const MANAGED_DEVICE_PROPERTIES: &[&str] = &[
     "id",
     "userId",
     "deviceName",
@@ -152,8 +152,9 @@ fn device_field<'a>(d: &'a GraphDevice<'static>, field: usize) -> Option<&'a str
     }
 }
 
-/// `hardwareInformation` as listings give it: present, but blank (strings `null`, flags `false`).
-const BLANK_HARDWARE: &str = r#"{"serialNumber":null,"manufacturer":null,"model":null,"operatingSystemLanguage":null,"isSupervised":false,"isEncrypted":false,"isSharedDevice":false,"sharedDeviceCachedUsers":[]}"#;
+/// `hardwareInformation` as listings give it: present, but blank (strings `null`, flags `false`, as
+/// admins report it). A few properties stand for the whole type, to keep pages light.
+const BLANK_HARDWARE: &str = r#"{"serialNumber":null,"model":null,"isSupervised":false,"isSharedDevice":false}"#;
 
 /// How one selected property is written.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
