@@ -328,7 +328,10 @@ fn man(args: &ManArgs) -> Result<i32, Error> {
 fn sim_snapshot(args: &SnapshotArgs) -> Result<i32, Error> {
     let now = args.tenant.as_of.unwrap_or_else(Utc::now);
     let tenant = sim::generator::generate(args.tenant.devices, args.tenant.seed, now);
-    let snapshot = tenant.to_snapshot(now.to_rfc3339_opts(chrono::SecondsFormat::Secs, true), "simulated");
+    let mut snapshot = tenant.to_snapshot(now.to_rfc3339_opts(chrono::SecondsFormat::Secs, true), "simulated");
+    let checks = &args.tenant_checks;
+    snapshot.tenant =
+        sim::server::tenant_section(checks.apple_push, checks.managed_google_play, now, &tenant.tenant_id);
     write_json(&args.out, &snapshot)?;
     Ok(exit::OK)
 }

@@ -377,6 +377,9 @@ pub struct SnapshotArgs {
     #[command(flatten)]
     pub tenant: TenantArgs,
 
+    #[command(flatten)]
+    pub tenant_checks: TenantCheckArgs,
+
     /// Where to write the snapshot.
     #[arg(long, value_name = "FILE")]
     pub out: PathBuf,
@@ -398,7 +401,7 @@ pub struct ServeArgs {
     pub tenant_checks: TenantCheckArgs,
 }
 
-/// The tenant-wide objects the simulated Graph serves.
+/// The tenant-wide objects the simulated Graph serves (and a simulated snapshot holds).
 #[derive(Debug, Args, Clone)]
 #[command(next_help_heading = "Tenant checks")]
 pub struct TenantCheckArgs {

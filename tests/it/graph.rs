@@ -291,6 +291,17 @@ fn the_tenant_checks_are_read_and_kept_in_the_snapshot() {
         serde_json::json!({"applePushNotificationCertificate": null}),
         "null = 404, absent = not read"
     );
+
+    // A simulated snapshot holds what a complete read of the simulated Graph gives.
+    let sim_snapshot = dir.path().join("sim.json");
+    bin()
+        .args(["sim", "snapshot", "--devices", "20", "--as-of", AS_OF, "--apple-push", "expired", "--out"])
+        .arg(&sim_snapshot)
+        .assert()
+        .success();
+    let snapshot: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(&sim_snapshot).unwrap()).unwrap();
+    assert_eq!(snapshot["tenant"]["applePushNotificationCertificate"]["expirationDateTime"], "2026-11-16T00:00:00Z");
+    assert_eq!(snapshot["tenant"]["androidManagedStoreAccountEnterpriseSettings"]["bindStatus"], "boundAndValidated");
 }
 
 #[test]

@@ -38,7 +38,7 @@ use tokio::task::JoinHandle;
 
 use super::tenant::SimTenant;
 use crate::error::Error;
-pub use graph::tenant_settings::{ApplePush, ManagedGooglePlay};
+pub use graph::tenant_settings::{tenant_section, ApplePush, ManagedGooglePlay};
 use graph::tenant_settings::{Setting, TenantSettings};
 use wire::{bad_request, graph_error, segments, Ctx, Out, Query};
 

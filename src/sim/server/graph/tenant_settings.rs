@@ -14,7 +14,10 @@ use serde_json::{json, Map, Value};
 
 use crate::sim::server::wire::{graph_error, Ctx, Out, Query};
 use crate::sim::server::Shared;
-use crate::source::wire::{APPLE_PUSH_PERMISSION, MANAGED_GOOGLE_PLAY_PERMISSION};
+use crate::source::wire::{
+    GraphApplePushCertificate, GraphManagedGooglePlay, TenantSection, APPLE_PUSH_PERMISSION,
+    MANAGED_GOOGLE_PLAY_PERMISSION,
+};
 
 /// The simulated tenant's Apple MDM push certificate.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
@@ -116,6 +119,31 @@ impl TenantSettings {
     }
 }
 
+/// The snapshot's `tenant` section of a complete read of these objects: the selected properties of
+/// each, `null` when missing (404), absent when forbidden (403, not read).
+pub fn tenant_section(
+    apple: ApplePush,
+    play: ManagedGooglePlay,
+    clock: DateTime<Utc>,
+    tenant_id: &str,
+) -> TenantSection {
+    fn entry<W: serde::de::DeserializeOwned>(object: Option<Map<String, Value>>, forbidden: bool) -> Option<Option<W>> {
+        // The wire types keep only the selected properties (never the certificate, never the tokens).
+        (!forbidden).then(|| object.and_then(|object| serde_json::from_value(Value::Object(object)).ok()))
+    }
+    let settings = TenantSettings::build(apple, play, clock, tenant_id);
+    TenantSection {
+        apple_push_notification_certificate: entry::<GraphApplePushCertificate>(
+            settings.apple_push,
+            apple == ApplePush::Forbidden,
+        ),
+        android_managed_store_account_enterprise_settings: entry::<GraphManagedGooglePlay>(
+            settings.managed_google_play,
+            play == ManagedGooglePlay::Forbidden,
+        ),
+    }
+}
+
 impl Shared {
     /// `GET .../applePushNotificationCertificate` or `.../androidManagedStoreAccountEnterpriseSettings`.
     pub(in crate::sim::server) fn tenant_setting(
@@ -184,5 +212,21 @@ mod tests {
         assert_eq!(settings.apple_push.unwrap()["expirationDateTime"], "2027-06-14T00:00:00Z");
         let settings = TenantSettings::build(ApplePush::Missing, ManagedGooglePlay::Forbidden, clock, "t");
         assert!(settings.apple_push.is_none() && settings.managed_google_play.is_none());
+    }
+
+    #[test]
+    fn the_snapshot_section_is_what_a_complete_read_gives() {
+        let clock = DateTime::parse_from_rfc3339("2026-11-26T00:00:00Z").unwrap().with_timezone(&Utc);
+        let section = tenant_section(ApplePush::Valid, ManagedGooglePlay::NotBound, clock, "t");
+        let json = serde_json::to_value(&section).unwrap();
+        assert_eq!(json["applePushNotificationCertificate"]["expirationDateTime"], "2027-06-14T00:00:00Z");
+        assert!(json["applePushNotificationCertificate"].get("certificate").is_none());
+        assert_eq!(json["androidManagedStoreAccountEnterpriseSettings"]["bindStatus"], "notBound");
+        assert!(!json.to_string().contains("NEVER-READ"));
+        let section = tenant_section(ApplePush::Missing, ManagedGooglePlay::Forbidden, clock, "t");
+        assert_eq!(
+            serde_json::to_value(&section).unwrap(),
+            serde_json::json!({"applePushNotificationCertificate": null})
+        );
     }
 }
