@@ -245,41 +245,42 @@ async fn check_select(session: &GraphSession) -> Part<SelectCheck> {
     Part::Read(check)
 }
 
-type Text<'a> = Option<std::borrow::Cow<'a, str>>;
+/// A text field of a listed device, borrowed from the page when it can be.
+type Field<'a> = Option<std::borrow::Cow<'a, str>>;
 
 /// The fields of a listed device the doctor counts (its own form: it needs none of the others).
 #[derive(Deserialize)]
 #[serde(rename_all = "camelCase")]
 struct Listed<'a> {
     #[serde(borrow, default, deserialize_with = "lenient")]
-    id: Text<'a>,
+    id: Field<'a>,
     #[serde(borrow, default, deserialize_with = "lenient")]
-    user_id: Text<'a>,
+    user_id: Field<'a>,
     #[serde(borrow, default, deserialize_with = "lenient")]
-    user_principal_name: Text<'a>,
+    user_principal_name: Field<'a>,
     #[serde(borrow, default, deserialize_with = "lenient")]
-    enrolled_date_time: Text<'a>,
+    enrolled_date_time: Field<'a>,
     #[serde(default)]
     hardware_information: Option<serde_json::Value>,
     #[serde(borrow, default, deserialize_with = "lenient")]
-    operating_system: Text<'a>,
+    operating_system: Field<'a>,
     #[serde(borrow, default, deserialize_with = "lenient")]
-    device_enrollment_type: Text<'a>,
+    device_enrollment_type: Field<'a>,
     #[serde(borrow, default, deserialize_with = "lenient")]
-    device_type: Text<'a>,
+    device_type: Field<'a>,
     #[serde(borrow, default, deserialize_with = "lenient")]
-    management_agent: Text<'a>,
+    management_agent: Field<'a>,
     #[serde(borrow, default, deserialize_with = "lenient")]
-    management_state: Text<'a>,
+    management_state: Field<'a>,
     #[serde(borrow, default, deserialize_with = "lenient")]
-    managed_device_owner_type: Text<'a>,
+    managed_device_owner_type: Field<'a>,
     #[serde(borrow, default, deserialize_with = "lenient")]
-    owner_type: Text<'a>,
+    owner_type: Field<'a>,
 }
 
 impl Listed<'_> {
     /// The values of [`VALUE_FIELDS`], in its order.
-    fn values(&self) -> [&Text<'_>; 7] {
+    fn values(&self) -> [&Field<'_>; 7] {
         [
             &self.operating_system,
             &self.device_enrollment_type,
@@ -340,7 +341,7 @@ fn count_device(device: &Listed<'_>, stats: &mut DeviceStats, per_platform: &mut
         };
         *stats.values.entry(field).or_default().entry(value).or_default() += 1;
     }
-    let blank = |v: &Text<'_>| v.as_deref().map(str::trim).is_none_or(str::is_empty);
+    let blank = |v: &Field<'_>| v.as_deref().map(str::trim).is_none_or(str::is_empty);
     let no_user_id = blank(&device.user_id) || device.user_id.as_deref().map(str::trim) == Some(NIL_USER_ID);
     if blank(&device.user_principal_name) && no_user_id {
         stats.without_user += 1;
