@@ -9,8 +9,8 @@ use clap::CommandFactory;
 
 use crate::audit;
 use crate::cli::{
-    AuditArgs, Cli, Command, CompletionsArgs, ConnectionArgs, DevicesVia, FaultArgs, FetchArgs, ManArgs, RulesArgs,
-    RulesFormat, ServeArgs, SimCommand, SnapshotArgs,
+    AuditArgs, Cli, Command, CompletionsArgs, ConnectionArgs, DevicesVia, DoctorArgs, DoctorFormat, FaultArgs,
+    FetchArgs, ManArgs, RulesArgs, RulesFormat, ServeArgs, SimCommand, SnapshotArgs, TenantCheckArgs,
 };
 use crate::error::{exit, Error, Incomplete};
 use crate::inventory::{Inventory, SourceInfo};
@@ -36,6 +36,7 @@ pub fn run(cli: Cli) -> Result<i32, Error> {
     init_logging(match &cli.command {
         Command::Audit(args) => args.output.verbose,
         Command::Fetch(args) => args.verbose,
+        Command::Doctor(args) => args.verbose,
         _ => 0,
     });
     interrupt::install()?;
@@ -43,6 +44,7 @@ pub fn run(cli: Cli) -> Result<i32, Error> {
         Command::Audit(args) => audit(&args),
         Command::Fetch(args) => fetch(&args),
         Command::Rules(args) => rules(&args),
+        Command::Doctor(args) => doctor(&args),
         Command::Sim(SimCommand::Snapshot(args)) => sim_snapshot(&args),
         Command::Sim(SimCommand::Serve(args)) => sim_serve(&args),
         Command::Completions(args) => completions(&args),
@@ -120,7 +122,12 @@ fn demo_inventory(
 ) -> Result<Inventory, Error> {
     let (devices, seed) = (args.demo_tenant.devices, args.demo_tenant.seed);
     let tenant = std::sync::Arc::new(sim::generator::generate(devices, seed, settings.as_of));
-    let server_options = sim::server::ServerOptions::default();
+    let server_options = sim::server::ServerOptions {
+        apple_push: args.demo_tenant.apple_push,
+        managed_google_play: args.demo_tenant.managed_google_play,
+        tenant_clock: Some(settings.as_of),
+        ..Default::default()
+    };
     let credential = graph::Credential::Secret(graph::Secret::new(server_options.client_secret.clone()));
     let client_id = server_options.client_id.clone();
     let fetched = runtime()?.block_on(async {
@@ -132,6 +139,7 @@ fn demo_inventory(
         options.client_id = Some(client_id);
         options.groups = args.scope.groups.clone();
         options.catalog = settings.apps.clone();
+        options.require_count_match = args.connection.require_count_match;
         let fetched = graph::fetch(&options, progress).await;
         server.shutdown().await;
         fetched
@@ -176,6 +184,7 @@ fn graph_options(
     options.max_concurrency = usize::from(connection.max_concurrency);
     options.groups = groups.to_vec();
     options.catalog = settings.apps.clone();
+    options.require_count_match = connection.require_count_match;
     Ok(options)
 }
 
@@ -188,6 +197,9 @@ fn fetch(args: &FetchArgs) -> Result<i32, Error> {
     let snapshot = &fetched.snapshot;
     write_json(&args.out, snapshot)?;
     if !args.quiet {
+        for note in &fetched.telemetry.notes {
+            eprintln!("warning: {note}");
+        }
         eprintln!(
             "wrote {} ({} devices, {} detected apps, {} groups; {} requests)",
             args.out.display(),
@@ -267,6 +279,20 @@ fn rules(args: &RulesArgs) -> Result<i32, Error> {
     Ok(exit::OK)
 }
 
+fn doctor(args: &DoctorArgs) -> Result<i32, Error> {
+    let settings = settings(None, args.config.as_deref(), None, &[])?;
+    let options = graph_options(&args.connection, &[], &settings)?;
+    let diagnosis = runtime()?.block_on(crate::doctor::diagnose(&options))?;
+    print(|out| match args.format {
+        DoctorFormat::Json => {
+            serde_json::to_writer_pretty(&mut *out, &diagnosis)?;
+            writeln!(out)
+        }
+        DoctorFormat::Table => out.write_all(crate::doctor::render::text(&diagnosis).as_bytes()),
+    })?;
+    Ok(exit::OK)
+}
+
 fn completions(args: &CompletionsArgs) -> Result<i32, Error> {
     let mut command = Cli::command();
     print(|out| {
@@ -302,7 +328,10 @@ fn man(args: &ManArgs) -> Result<i32, Error> {
 fn sim_snapshot(args: &SnapshotArgs) -> Result<i32, Error> {
     let now = args.tenant.as_of.unwrap_or_else(Utc::now);
     let tenant = sim::generator::generate(args.tenant.devices, args.tenant.seed, now);
-    let snapshot = tenant.to_snapshot(now.to_rfc3339_opts(chrono::SecondsFormat::Secs, true), "simulated");
+    let mut snapshot = tenant.to_snapshot(now.to_rfc3339_opts(chrono::SecondsFormat::Secs, true), "simulated");
+    let checks = &args.tenant_checks;
+    snapshot.tenant =
+        sim::server::tenant_section(checks.apple_push, checks.managed_google_play, now, &tenant.tenant_id);
     write_json(&args.out, &snapshot)?;
     Ok(exit::OK)
 }
@@ -312,8 +341,8 @@ pub fn write_json(path: &Path, value: &impl serde::Serialize) -> Result<(), Erro
     output::write_file(path, |out| serde_json::to_writer(out, value).map_err(std::io::Error::from))
 }
 
-/// The simulated Graph's options from the fault flags.
-pub fn server_options(faults: &FaultArgs) -> Result<sim::server::ServerOptions, Error> {
+/// The simulated Graph's options from the fault and tenant-check flags.
+pub fn server_options(faults: &FaultArgs, checks: &TenantCheckArgs) -> Result<sim::server::ServerOptions, Error> {
     let throttle = faults.throttle.as_deref().map(str::parse::<sim::server::Throttle>).transpose()?;
     Ok(sim::server::ServerOptions {
         latency_ms: faults.latency_ms,
@@ -325,6 +354,8 @@ pub fn server_options(faults: &FaultArgs) -> Result<sim::server::ServerOptions, 
         repeat_next_link: faults.repeat_next_link,
         hide_devices: faults.hide_devices,
         max_seconds: Some(faults.max_seconds),
+        apple_push: checks.apple_push,
+        managed_google_play: checks.managed_google_play,
         ..Default::default()
     })
 }
@@ -337,8 +368,9 @@ fn runtime() -> Result<tokio::runtime::Runtime, Error> {
 }
 
 fn sim_serve(args: &ServeArgs) -> Result<i32, Error> {
-    let options = server_options(&args.faults)?;
     let now = args.tenant.as_of.unwrap_or_else(Utc::now);
+    let options =
+        sim::server::ServerOptions { tenant_clock: Some(now), ..server_options(&args.faults, &args.tenant_checks)? };
     let tenant = std::sync::Arc::new(sim::generator::generate(args.tenant.devices, args.tenant.seed, now));
     let (client_id, client_secret) = (options.client_id.clone(), options.client_secret.clone());
     let groups: Vec<String> =

@@ -7,6 +7,7 @@ use chrono::{DateTime, Utc};
 use clap::{Args, Parser, Subcommand, ValueEnum};
 
 use crate::report::StdoutFormat;
+use crate::sim::server::{ApplePush, ManagedGooglePlay};
 use crate::source::graph::{AppsVia, Cloud};
 
 #[derive(Debug, Parser)]
@@ -30,6 +31,9 @@ pub enum Command {
     Fetch(Box<FetchArgs>),
     /// List the prerequisite rules: id, level, what they check, what a fail means, how to fix it.
     Rules(RulesArgs),
+    /// Show what the tenant really returns for the rules' assumptions (read-only, counts only: safe to
+    /// paste in an issue).
+    Doctor(Box<DoctorArgs>),
     /// The simulated Intune tenant.
     #[command(subcommand)]
     Sim(SimCommand),
@@ -57,6 +61,20 @@ macro_rules! value_enum {
 value_enum!(StdoutFormat { StdoutFormat::Table => "table", StdoutFormat::Json => "json" });
 value_enum!(Cloud { Cloud::Global => "global", Cloud::UsGov => "usgov", Cloud::UsGovDod => "usgov-dod", Cloud::China => "china" });
 value_enum!(AppsVia { AppsVia::DetectedApps => "detected-apps", AppsVia::PerDevice => "per-device" });
+value_enum!(ApplePush {
+    ApplePush::Valid => "valid",
+    ApplePush::Expired => "expired",
+    ApplePush::Missing => "missing",
+    ApplePush::Forbidden => "forbidden",
+});
+value_enum!(ManagedGooglePlay {
+    ManagedGooglePlay::Bound => "bound",
+    ManagedGooglePlay::BoundAndValidated => "bound-and-validated",
+    ManagedGooglePlay::NotBound => "not-bound",
+    ManagedGooglePlay::Unbinding => "unbinding",
+    ManagedGooglePlay::Missing => "missing",
+    ManagedGooglePlay::Forbidden => "forbidden",
+});
 
 /// How devices are read from Graph.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -188,6 +206,14 @@ pub struct DemoTenantArgs {
     /// Seed of the demo tenant.
     #[arg(long, value_name = "S", default_value_t = 42, requires = "demo")]
     pub seed: u64,
+
+    /// The demo tenant's Apple MDM push certificate.
+    #[arg(long, value_enum, value_name = "STATE", default_value_t = ApplePush::Valid, requires = "demo")]
+    pub apple_push: ApplePush,
+
+    /// The demo tenant's managed Google Play binding.
+    #[arg(long, value_enum, value_name = "STATE", default_value_t = ManagedGooglePlay::BoundAndValidated, requires = "demo")]
+    pub managed_google_play: ManagedGooglePlay,
 }
 
 /// How to reach Microsoft Graph (the live source).
@@ -233,6 +259,10 @@ pub struct ConnectionArgs {
     /// Requests to Graph in flight at once.
     #[arg(long, value_name = "N", default_value_t = 8, value_parser = clap::value_parser!(u16).range(1..=64))]
     pub max_concurrency: u16,
+
+    /// Exit 3 when fewer devices are listed than managedDeviceOverview counts (default: a warning).
+    #[arg(long)]
+    pub require_count_match: bool,
 }
 
 #[derive(Debug, Args)]
@@ -256,6 +286,31 @@ pub struct FetchArgs {
     /// TOML configuration (its app names decide which detected apps are kept).
     #[arg(long, value_name = "FILE")]
     pub config: Option<PathBuf>,
+
+    #[command(flatten)]
+    pub connection: ConnectionArgs,
+}
+
+/// How the doctor prints its findings.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum DoctorFormat {
+    /// Markdown tables (readable on a terminal, pasted as is into an issue).
+    Table,
+    Json,
+}
+
+#[derive(Debug, Args)]
+pub struct DoctorArgs {
+    #[arg(long, value_enum, default_value_t = DoctorFormat::Table)]
+    pub format: DoctorFormat,
+
+    /// TOML configuration (its app names decide which detected apps match).
+    #[arg(long, value_name = "FILE")]
+    pub config: Option<PathBuf>,
+
+    /// Logs on standard error (-v info, -vv debug).
+    #[arg(long, short, action = clap::ArgAction::Count)]
+    pub verbose: u8,
 
     #[command(flatten)]
     pub connection: ConnectionArgs,
@@ -322,6 +377,9 @@ pub struct SnapshotArgs {
     #[command(flatten)]
     pub tenant: TenantArgs,
 
+    #[command(flatten)]
+    pub tenant_checks: TenantCheckArgs,
+
     /// Where to write the snapshot.
     #[arg(long, value_name = "FILE")]
     pub out: PathBuf,
@@ -338,6 +396,22 @@ pub struct ServeArgs {
 
     #[command(flatten)]
     pub faults: FaultArgs,
+
+    #[command(flatten)]
+    pub tenant_checks: TenantCheckArgs,
+}
+
+/// The tenant-wide objects the simulated Graph serves (and a simulated snapshot holds).
+#[derive(Debug, Args, Clone)]
+#[command(next_help_heading = "Tenant checks")]
+pub struct TenantCheckArgs {
+    /// The Apple MDM push certificate: valid, expired, missing (404) or forbidden (403).
+    #[arg(long, value_enum, value_name = "STATE", default_value_t = ApplePush::Valid)]
+    pub apple_push: ApplePush,
+
+    /// The managed Google Play binding, or missing (404) or forbidden (403).
+    #[arg(long, value_enum, value_name = "STATE", default_value_t = ManagedGooglePlay::BoundAndValidated)]
+    pub managed_google_play: ManagedGooglePlay,
 }
 
 /// Faults the simulated Graph can inject.

@@ -10,6 +10,7 @@ pub mod app;
 pub mod audit;
 pub mod cli;
 pub mod config;
+pub mod doctor;
 pub mod error;
 pub mod interrupt;
 pub mod inventory;

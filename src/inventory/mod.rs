@@ -6,6 +6,7 @@
 pub mod apps;
 pub mod build;
 pub mod classify;
+pub mod count_check;
 pub mod near_miss;
 pub mod record;
 pub mod tenant;
@@ -21,6 +22,7 @@ pub type Text = Arc<str>;
 
 pub use apps::{AppCatalog, AppKind};
 pub use classify::{AndroidMode, Enrollment, Platform};
+pub use count_check::CountCheck;
 pub use near_miss::{NearMiss, NearMisses};
 pub use record::DeviceRecord;
 pub use tenant::TenantFacts;
@@ -125,6 +127,9 @@ pub struct SourceInfo {
     /// Per-phase timings and request counts (Graph sources only).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub telemetry: Option<serde_json::Value>,
+    /// The devices read beside the source's own counter (Graph sources, when the counter was read).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub count_check: Option<CountCheck>,
 }
 
 /// Everything a source produces.

@@ -10,7 +10,7 @@ use std::io::Write;
 use super::{Report, Reporter};
 use crate::audit::{percent, Audit, Verdict};
 use crate::inventory::apps::APP_INVENTORY_CAVEAT;
-use crate::inventory::NearMiss;
+use crate::inventory::{CountCheck, NearMiss};
 use crate::rules::Settings;
 use crate::rules::{self, RuleId, Status};
 
@@ -20,6 +20,8 @@ pub struct Summary<'a> {
     pub as_of: String,
     pub source: SourceSummary<'a>,
     pub complete: bool,
+    /// The devices read beside Graph's own counter (`null` when the source has no counter).
+    pub count_check: Option<&'a CountCheck>,
     pub scope: Scope<'a>,
     pub users: VerdictCounts,
     pub devices: VerdictCounts,
@@ -155,6 +157,7 @@ pub fn summary(report: Report<'_>) -> Summary<'_> {
             telemetry: source.telemetry.as_ref(),
         },
         complete: source.complete,
+        count_check: source.count_check.as_ref(),
         scope: Scope { groups: &audit.groups, members_export: inventory.scoped_members.is_some() },
         users: VerdictCounts::new(audit.users.len(), |v| audit.users_with(v)),
         devices: VerdictCounts::new(audit.devices.len(), |v| audit.devices_with(v)),

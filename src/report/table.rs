@@ -132,7 +132,7 @@ mod tests {
                     kind: crate::inventory::AppKind::GooglePlayServices,
                     config_key: "apps.google_play_services",
                 }],
-                telemetry: None,
+                ..Default::default()
             },
             ..Default::default()
         };

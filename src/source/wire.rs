@@ -6,7 +6,8 @@
 //! replayed into the simulator and read by other tools. Every field is an optional string: Graph sends
 //! enum values outside the documented lists, and a value of an unexpected JSON type is kept as text
 //! rather than rejected (see [`lenient`]). The one object, `hardwareInformation`, is read for its
-//! `isSharedDevice` alone, and any shape that is not a bool there is unknown ([`HardwareInformation`]).
+//! `isSharedDevice` alone, and any shape that is not a bool there is unknown; a blank object (what
+//! listings return) proves nothing ([`lenient_hardware`]).
 
 use std::borrow::Cow;
 
@@ -15,7 +16,18 @@ use serde::{Deserialize, Serialize};
 use crate::inventory::build::InventoryBuilder;
 use crate::inventory::{DeviceRecord, Group, Member};
 
-/// The `$select` list the client asks for: exactly the fields below.
+mod overview;
+mod tenant;
+pub use overview::{overview_platform, OVERVIEW_PLATFORMS};
+pub use tenant::{
+    GraphApplePushCertificate, GraphManagedGooglePlay, TenantSection, APPLE_PUSH_PERMISSION, APPLE_PUSH_SELECT,
+    MANAGED_GOOGLE_PLAY_PERMISSION, MANAGED_GOOGLE_PLAY_SELECT,
+};
+
+/// The `$select` list the client asks for: the fields of [`GraphDevice`], and those that the
+/// classification reads from nested objects (`hardwareInformation`). Every name is a property of the
+/// beta `managedDevice` (a test pins them to Microsoft's resource shape), except
+/// `enrolledByUserPrincipalName`, newer than that page and selected by public scripts.
 pub const DEVICE_SELECT: &[&str] = &[
     "id",
     "deviceName",
@@ -32,6 +44,8 @@ pub const DEVICE_SELECT: &[&str] = &[
     "managedDeviceOwnerType",
     "ownerType",
     "lastSyncDateTime",
+    "enrolledDateTime",
+    "hardwareInformation",
 ];
 
 /// A `managedDevice` as Graph returns it (the fields intune-reach reads; others are ignored).
@@ -279,8 +293,13 @@ where
     deserializer.deserialize_any(Lenient)
 }
 
-/// Reads `hardwareInformation` for its `isSharedDevice`: an object gives [`HardwareInformation`] (its
-/// `isSharedDevice` `None` unless it is a bool), anything else is absent. Never an error.
+/// Reads `hardwareInformation` for its `isSharedDevice`: an object gives [`HardwareInformation`],
+/// anything else is absent. Never an error.
+///
+/// Device listings return `hardwareInformation` blank (strings `null`, flags `false`): only a
+/// single-device read fills it. So `isSharedDevice: false` is believed only from an object that
+/// carries some other filled text (a serial number, a model); a blank object's `false` is unknown.
+/// `true` is believed from any object (a blank one never says it).
 pub fn lenient_hardware<'de, D>(deserializer: D) -> Result<Option<HardwareInformation>, D::Error>
 where
     D: serde::Deserializer<'de>,
@@ -352,6 +371,53 @@ where
         }
     }
 
+    /// Any JSON value: whether it is a non-blank string (consumed whole).
+    struct FilledText;
+    impl<'de> Visitor<'de> for FilledText {
+        type Value = bool;
+        fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+            f.write_str("any value")
+        }
+        fn visit_str<E>(self, v: &str) -> Result<bool, E> {
+            Ok(!v.trim().is_empty())
+        }
+        fn visit_bool<E>(self, _: bool) -> Result<bool, E> {
+            Ok(false)
+        }
+        fn visit_i64<E>(self, _: i64) -> Result<bool, E> {
+            Ok(false)
+        }
+        fn visit_u64<E>(self, _: u64) -> Result<bool, E> {
+            Ok(false)
+        }
+        fn visit_f64<E>(self, _: f64) -> Result<bool, E> {
+            Ok(false)
+        }
+        fn visit_none<E>(self) -> Result<bool, E> {
+            Ok(false)
+        }
+        fn visit_unit<E>(self) -> Result<bool, E> {
+            Ok(false)
+        }
+        fn visit_some<D: serde::Deserializer<'de>>(self, d: D) -> Result<bool, D::Error> {
+            d.deserialize_any(self)
+        }
+        fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<bool, A::Error> {
+            while seq.next_element::<IgnoredAny>()?.is_some() {}
+            Ok(false)
+        }
+        fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<bool, A::Error> {
+            while map.next_entry::<IgnoredAny, IgnoredAny>()?.is_some() {}
+            Ok(false)
+        }
+    }
+    impl<'de> DeserializeSeed<'de> for FilledText {
+        type Value = bool;
+        fn deserialize<D: serde::Deserializer<'de>>(self, d: D) -> Result<bool, D::Error> {
+            d.deserialize_any(self)
+        }
+    }
+
     struct Hardware;
     impl<'de> Visitor<'de> for Hardware {
         type Value = Option<HardwareInformation>;
@@ -359,15 +425,20 @@ where
             f.write_str("an object")
         }
         fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
-            let mut hardware = HardwareInformation::default();
+            let (mut shared, mut filled) = (None, false);
             while let Some(is_shared) = map.next_key_seed(IsSharedKey)? {
                 if is_shared {
-                    hardware.is_shared_device = map.next_value_seed(LenientBool)?;
+                    shared = map.next_value_seed(LenientBool)?;
                 } else {
-                    map.next_value::<IgnoredAny>()?;
+                    filled |= map.next_value_seed(FilledText)?;
                 }
             }
-            Ok(Some(hardware))
+            let is_shared_device = match shared {
+                Some(true) => Some(true),
+                Some(false) if filled => Some(false),
+                _ => None,
+            };
+            Ok(Some(HardwareInformation { is_shared_device }))
         }
         fn visit_some<D: serde::Deserializer<'de>>(self, d: D) -> Result<Self::Value, D::Error> {
             d.deserialize_any(self)
@@ -418,6 +489,35 @@ mod tests {
         assert_eq!(device.owner_type, None);
     }
 
+    /// `$select` names only properties of the beta `managedDevice` as Microsoft documents it (Graph
+    /// answers 400 to any other), with one documented exception.
+    #[test]
+    fn every_selected_field_is_a_documented_beta_property() {
+        let shape = include_str!("../../tests/fixtures/graph-docs/managedDevice-beta-resource-shape.json");
+        let shape: serde_json::Map<String, serde_json::Value> = serde_json::from_str(shape).unwrap();
+        // Newer than that page, and selected by public scripts.
+        let exceptions = ["enrolledByUserPrincipalName"];
+        for name in DEVICE_SELECT {
+            assert!(
+                shape.contains_key(*name) || exceptions.contains(name),
+                "{name} is not a beta managedDevice property"
+            );
+        }
+        for name in ["enrolledDateTime", "hardwareInformation"] {
+            assert!(DEVICE_SELECT.contains(&name), "{name} is selected");
+        }
+    }
+
+    #[test]
+    fn a_device_with_every_beta_property_parses() {
+        let text = include_str!("../../tests/fixtures/graph-docs/managedDevice-get-beta.example.json");
+        let example: serde_json::Value = serde_json::from_str(text).unwrap();
+        let device = example["value"].to_string();
+        let device: GraphDevice = serde_json::from_str(&device).unwrap();
+        assert_eq!(device.id.as_deref(), Some("705c034c-034c-705c-4c03-5c704c035c70"));
+        assert_eq!(device.device_name.as_deref(), Some("Device Name value"));
+    }
+
     #[test]
     fn version_two_fields_are_read_leniently() {
         let read = |json: &str| {
@@ -426,7 +526,12 @@ mod tests {
         };
         let shared = r#"{"id":"a","enrolledDateTime":"2026-11-20T10:00:00Z","hardwareInformation":{"serialNumber":"X","totalStorageSpace":1,"sharedDeviceCachedUsers":[{"userPrincipalName":"u"}],"isSharedDevice":true}}"#;
         assert_eq!(read(shared), (Some("2026-11-20T10:00:00Z".to_owned()), Some(true)));
-        assert_eq!(read(r#"{"id":"a","hardwareInformation":{"isSharedDevice":false}}"#), (None, Some(false)));
+        let filled = r#"{"id":"a","hardwareInformation":{"serialNumber":"F2LX","isSharedDevice":false}}"#;
+        assert_eq!(read(filled), (None, Some(false)), "a filled object (a single-device read) is believed");
+        // What a listing returns: blank, with its flags false. Its `false` says nothing.
+        let blank = r#"{"id":"a","hardwareInformation":{"serialNumber":null,"model":"","isSupervised":false,"isSharedDevice":false}}"#;
+        assert_eq!(read(blank).1, None, "a blank listing object is not evidence of an unshared device");
+        assert_eq!(read(r#"{"id":"a","hardwareInformation":{"isSharedDevice":false}}"#).1, None);
         for odd in [
             r#"{"id":"a","hardwareInformation":{"isSharedDevice":"true"}}"#,
             r#"{"id":"a","hardwareInformation":{"isSharedDevice":null}}"#,

@@ -211,28 +211,97 @@ fn a_repeating_next_link_is_caught() {
 }
 
 #[test]
-fn hidden_devices_are_never_reported_as_complete() {
+fn hidden_devices_are_never_silent() {
     let sim = Sim::new(800, ServerOptions { hide_devices: 5, ..Default::default() });
+    // Every page was read: complete, with a warning that sets both numbers side by side.
     let (code, stderr, snapshot) = sim.fetch(&[]);
-    assert_eq!(code, 3, "{stderr}");
-    let snapshot = snapshot.expect("the partial read is kept, marked incomplete");
-    assert!(!snapshot.complete);
-    assert!(snapshot.gaps.iter().any(|g| g.contains("800")), "{:?}", snapshot.gaps);
+    assert_eq!(code, 0, "{stderr}");
+    assert!(snapshot.expect("written").complete);
+    assert!(stderr.contains("warning: Graph's managedDeviceOverview counts 800 devices; 795 were listed"), "{stderr}");
 
     let out = tempfile::tempdir().unwrap();
     let audit = sim.command(&["audit", "--out", out.path().to_str().unwrap(), "--as-of", AS_OF]).output().unwrap();
-    assert_eq!(audit.status.code(), Some(3));
-    assert!(!out.path().join("summary.json").exists(), "no report written as if complete");
-
-    let audit = sim
-        .command(&["audit", "--allow-incomplete", "--out", out.path().to_str().unwrap(), "--as-of", AS_OF])
-        .output()
-        .unwrap();
     assert_eq!(audit.status.code(), Some(0), "{}", String::from_utf8_lossy(&audit.stderr));
+    let stdout = String::from_utf8_lossy(&audit.stdout);
+    assert!(stdout.contains("warning: Graph's managedDeviceOverview counts 800 devices; 795 were listed"), "{stdout}");
     let summary: serde_json::Value =
         serde_json::from_str(&std::fs::read_to_string(out.path().join("summary.json")).unwrap()).unwrap();
-    assert_eq!(summary["complete"], false);
-    assert_eq!(summary["devices"]["total"], 795);
+    assert_eq!(summary["complete"], true);
+    let check = &summary["count_check"];
+    assert_eq!((check["devices_read"].as_u64(), check["graph_count"].as_u64()), (Some(795), Some(800)), "{check}");
+    assert_eq!(check["matches"], false);
+    let per_platform = check["per_platform"].as_object().expect("per platform");
+    let read: u64 = per_platform.values().map(|p| p["read"].as_u64().unwrap()).sum();
+    let counted: u64 = per_platform.values().filter_map(|p| p["graph"].as_u64()).sum();
+    assert_eq!((read, counted), (795, 800));
+
+    // Those who trust the counter get exit 3, and no report written as if complete.
+    let (code, stderr, snapshot) = sim.fetch(&["--require-count-match"]);
+    assert_eq!(code, 3, "{stderr}");
+    let snapshot = snapshot.expect("the partial read is kept, marked incomplete");
+    assert!(!snapshot.complete);
+    assert!(
+        snapshot.gaps.iter().any(|g| g.contains("counts 800 devices but only 795 were listed")),
+        "{:?}",
+        snapshot.gaps
+    );
+    let strict = tempfile::tempdir().unwrap();
+    let audit = sim
+        .command(&["audit", "--require-count-match", "--out", strict.path().to_str().unwrap(), "--as-of", AS_OF])
+        .output()
+        .unwrap();
+    assert_eq!(audit.status.code(), Some(3));
+    assert!(!strict.path().join("summary.json").exists(), "no report written as if complete");
+}
+
+#[test]
+fn the_tenant_checks_are_read_and_kept_in_the_snapshot() {
+    let sim = Sim::new(60, ServerOptions::default());
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("snapshot.json");
+    let output = sim.command(&["fetch", "--out", out.to_str().unwrap()]).output().unwrap();
+    assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
+    let snapshot: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(&out).unwrap()).unwrap();
+    let tenant = &snapshot["tenant"];
+    assert!(tenant["applePushNotificationCertificate"]["expirationDateTime"].is_string(), "{tenant}");
+    assert_eq!(tenant["androidManagedStoreAccountEnterpriseSettings"]["bindStatus"], "boundAndValidated");
+    let text = snapshot.to_string();
+    assert!(!text.contains("NEVER-READ") && !text.contains("NeverRead"), "no certificate body, no enrollment token");
+    assert_eq!(sim.server().stats().tenant_settings, 2, "read once");
+
+    let sim = Sim::new(
+        60,
+        ServerOptions {
+            apple_push: intune_reach::sim::server::ApplePush::Missing,
+            managed_google_play: intune_reach::sim::server::ManagedGooglePlay::Forbidden,
+            ..Default::default()
+        },
+    );
+    let output = sim.command(&["fetch", "--out", out.to_str().unwrap()]).output().unwrap();
+    assert!(output.status.success(), "a tenant check never fails the read");
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(
+        stderr.contains("managed Google Play connection was not read")
+            && stderr.contains("DeviceManagementConfiguration.Read.All"),
+        "{stderr}"
+    );
+    let snapshot: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(&out).unwrap()).unwrap();
+    assert_eq!(
+        snapshot["tenant"],
+        serde_json::json!({"applePushNotificationCertificate": null}),
+        "null = 404, absent = not read"
+    );
+
+    // A simulated snapshot holds what a complete read of the simulated Graph gives.
+    let sim_snapshot = dir.path().join("sim.json");
+    bin()
+        .args(["sim", "snapshot", "--devices", "20", "--as-of", AS_OF, "--apple-push", "expired", "--out"])
+        .arg(&sim_snapshot)
+        .assert()
+        .success();
+    let snapshot: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(&sim_snapshot).unwrap()).unwrap();
+    assert_eq!(snapshot["tenant"]["applePushNotificationCertificate"]["expirationDateTime"], "2026-11-16T00:00:00Z");
+    assert_eq!(snapshot["tenant"]["androidManagedStoreAccountEnterpriseSettings"]["bindStatus"], "boundAndValidated");
 }
 
 #[test]
@@ -300,4 +369,71 @@ fn the_secret_is_not_an_argument_and_urls_must_be_safe() {
     assert_eq!(output.status.code(), Some(2));
     let stderr = String::from_utf8_lossy(&output.stderr);
     assert!(stderr.contains("http") && !stderr.contains(SECRET), "{stderr}");
+}
+
+#[test]
+fn the_demo_serves_each_tenant_check_outcome() {
+    let run = crate::harness::audit(&["--demo", "--devices", "150", "--managed-google-play", "forbidden"]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    let warnings = run.summary()["warnings"].to_string();
+    assert!(warnings.contains("managed Google Play connection was not read"), "{warnings}");
+    assert!(warnings.contains("DeviceManagementConfiguration.Read.All"), "{warnings}");
+    assert!(!warnings.contains("Apple MDM push certificate was not read"), "{warnings}");
+    let run = crate::harness::audit(&["--demo", "--devices", "150", "--apple-push", "missing"]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    assert!(!run.summary()["warnings"].to_string().contains("not read"));
+    let refused = crate::harness::audit(&["--demo", "--apple-push", "revoked"]);
+    assert_eq!(refused.code, 2);
+    let without_demo = crate::harness::audit(&["--snapshot", "x.json", "--apple-push", "expired"]);
+    assert_eq!(without_demo.code, 2, "the simulated tenant's flags need --demo");
+}
+
+#[test]
+fn the_doctor_reports_counts_only() {
+    let sim = Sim::new(
+        400,
+        ServerOptions {
+            hide_devices: 3,
+            managed_google_play: intune_reach::sim::server::ManagedGooglePlay::Forbidden,
+            ..Default::default()
+        },
+    );
+    let output = sim.command(&["doctor", "--format", "json"]).output().unwrap();
+    assert_eq!(output.status.code(), Some(0), "{}", String::from_utf8_lossy(&output.stderr));
+    let stdout = String::from_utf8_lossy(&output.stdout).into_owned();
+    let doctor: serde_json::Value = serde_json::from_str(&stdout).expect("JSON");
+    assert_eq!(doctor["select"]["read"]["rejected"], serde_json::json!({}), "the simulated Graph accepts the $select");
+    let check = &doctor["count_check"]["read"];
+    assert_eq!((check["devices_read"].as_u64(), check["graph_count"].as_u64()), (Some(397), Some(400)));
+    let devices = &doctor["devices"]["read"];
+    assert_eq!(devices["listed"], 397);
+    assert_eq!(devices["with_hardware_information"], 0, "listings leave hardwareInformation blank");
+    let ios = sim.tenant.devices.iter().filter(|d| d.operating_system.as_deref() == Some("iOS")).count() as u64;
+    assert!(devices["values"]["operatingSystem"]["iOS"].as_u64().is_some_and(|n| n + 3 >= ios && n <= ios));
+    let answers: Vec<&str> =
+        doctor["tenant_checks"].as_array().unwrap().iter().map(|a| a["answer"].as_str().unwrap()).collect();
+    assert_eq!(answers, ["read", "forbidden"]);
+    let needed = doctor["permissions"]["read"]["needed"].as_array().unwrap();
+    let play = needed.iter().find(|n| n["permission"] == "DeviceManagementConfiguration.Read.All").unwrap();
+    assert_eq!(play["in_token"], false, "the token lacks what the 403 said");
+    assert!(doctor["apps"]["read"]["matched"]["Company Portal"].is_object());
+
+    // Nothing that names a device or a person.
+    let table = sim.command(&["doctor"]).output().unwrap();
+    assert_eq!(table.status.code(), Some(0));
+    let table = String::from_utf8_lossy(&table.stdout).into_owned();
+    assert!(table.contains("## Devices listed vs managedDeviceOverview") && table.contains("| forbidden |"), "{table}");
+    for device in sim.tenant.devices.iter().take(100) {
+        // Generated names hold a person's name or a serial ("Ada's iPhone", "DESKTOP-7Q2X"); a few are
+        // fixed words ("iPhone") that a value column may show.
+        let name = device.device_name.as_deref().filter(|n| n.contains('\'') || n.contains('-'));
+        for value in [device.id.as_deref(), name, device.user_principal_name.as_deref(), device.user_id.as_deref()] {
+            let Some(value) = value.filter(|v| v.len() > 3) else { continue };
+            assert!(!stdout.contains(value) && !table.contains(value), "{value} leaked");
+        }
+    }
+    for user in &sim.tenant.users {
+        assert!(!table.contains(&user.user_principal_name) && !table.contains(&user.display_name));
+    }
+    assert!(!table.contains(SECRET) && !stdout.contains(SECRET));
 }

@@ -5,8 +5,9 @@
 //! RS256 or PS256 and an `x5t` or `x5t#S256` thumbprint, claims with `iss` = `sub` = the client id, an
 //! `aud` ending in `/oauth2/v2.0/token` and an `exp` in the future. The signature is NOT verified: the
 //! simulator knows no certificate, and what it tests is that the client builds and sends a well-formed
-//! assertion. Access tokens are random opaque strings (not JWTs) kept in a map with their client and
-//! expiry.
+//! assertion. Access tokens are shaped like Entra's (a JWT whose payload carries `tid`, `appid`, `exp`
+//! and the app's `roles`, with a random `uti`; the signature is a placeholder) and kept in a map with
+//! their client and expiry: the server checks them by lookup, a client may read their claims.
 
 use std::collections::HashMap;
 use std::sync::Mutex;
@@ -28,9 +29,29 @@ pub(super) struct Tokens {
     issued: Mutex<HashMap<String, (String, Instant)>>,
 }
 
+/// An access token shaped like Entra's: `header.payload.signature`, base64url, with the app's roles.
+fn access_token(tenant_id: &str, client_id: &str, roles: &[&str], lifetime: Duration) -> String {
+    let b64 = |value: Value| base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(value.to_string());
+    let now = chrono::Utc::now().timestamp();
+    let seconds = i64::try_from(lifetime.as_secs()).unwrap_or(i64::MAX);
+    let header = serde_json::json!({"typ": "JWT", "alg": "RS256", "kid": "simulated"});
+    let payload = serde_json::json!({
+        "aud": "https://graph.microsoft.com",
+        "iss": format!("https://sts.windows.net/{tenant_id}/"),
+        "iat": now,
+        "nbf": now,
+        "exp": now.saturating_add(seconds),
+        "tid": tenant_id,
+        "appid": client_id,
+        "idtyp": "app",
+        "roles": roles,
+        "uti": uuid::Uuid::new_v4().simple().to_string(),
+    });
+    format!("{}.{}.c2ltdWxhdGVk", b64(header), b64(payload))
+}
+
 impl Tokens {
-    fn issue(&self, client_id: &str, lifetime: Duration) -> String {
-        let token = format!("sim.{}{}", uuid::Uuid::new_v4().simple(), uuid::Uuid::new_v4().simple());
+    fn issue(&self, token: String, client_id: &str, lifetime: Duration) -> String {
         let now = Instant::now();
         let expires = now.checked_add(lifetime.min(Duration::from_secs(10 * 365 * 86_400))).unwrap_or(now);
         let mut issued = lock(&self.issued);
@@ -82,8 +103,10 @@ pub(super) fn token(shared: &Shared, ctx: &Ctx, tenant: &str, body: &[u8]) -> Ou
     if let Err(refused) = check_credential(&shared.options, ctx, client_id, &form) {
         return refused;
     }
-    let lifetime = shared.options.token_lifetime_secs;
-    let access_token = shared.tokens.issue(client_id, Duration::from_secs(lifetime));
+    let lifetime = Duration::from_secs(shared.options.token_lifetime_secs);
+    let token = access_token(&shared.index.tenant.tenant_id, client_id, &shared.options.roles(), lifetime);
+    let access_token = shared.tokens.issue(token, client_id, lifetime);
+    let lifetime = lifetime.as_secs();
     shared.stats.tokens_issued.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
     let body = serde_json::json!({
         "token_type": "Bearer",

@@ -1,9 +1,10 @@
 //! The simulated Microsoft Graph: an HTTP/1 server on 127.0.0.1 that serves one [`SimTenant`] through
-//! exactly the endpoints of the wire contract (sign-in, managed devices, the device overview, detected
-//! apps and their devices, the apps of one device, `$batch`, group transitive members), with the faults
-//! a real tenant shows (latency, throttling with or without `Retry-After`, transient 503s, token expiry,
-//! expiring skip tokens, a repeating next link, devices missing from the listings). The demo, the tests
-//! and the benchmarks read it through the real Graph client.
+//! exactly the endpoints of the wire contract (sign-in, managed devices and one device, the device
+//! overview, detected apps and their devices, the apps of one device, `$batch`, group transitive
+//! members, the Apple MDM push certificate and managed Google Play in the states the options give
+//! them), with the faults a real tenant shows (latency, throttling with or without `Retry-After`,
+//! transient 503s, token expiry, expiring skip tokens, a repeating next link, devices missing from the
+//! listings). The demo, the tests and the benchmarks read it through the real Graph client.
 //!
 //! Layout: this file holds the public API, the routing and the request pipeline; [`wire`] the bytes
 //! (queries, JSON, error bodies); [`auth`] sign-in and tokens; [`graph`] the endpoints (one file per
@@ -31,11 +32,14 @@ use axum::extract::{Request, State};
 use axum::http::{Method, StatusCode};
 use axum::response::Response;
 use axum::Router;
+use chrono::{DateTime, Utc};
 use tokio::sync::watch;
 use tokio::task::JoinHandle;
 
 use super::tenant::SimTenant;
 use crate::error::Error;
+pub use graph::tenant_settings::{tenant_section, ApplePush, ManagedGooglePlay};
+use graph::tenant_settings::{Setting, TenantSettings};
 use wire::{bad_request, graph_error, segments, Ctx, Out, Query};
 
 /// How long a stopping server waits for requests in flight before it closes anyway.
@@ -72,6 +76,12 @@ pub struct ServerOptions {
     pub max_seconds: Option<u64>,
     /// Seed of the error dice.
     pub fault_seed: u64,
+    /// The Apple MDM push certificate (default: valid).
+    pub apple_push: ApplePush,
+    /// The managed Google Play binding (default: bound and validated).
+    pub managed_google_play: ManagedGooglePlay,
+    /// The clock the tenant objects' dates are relative to (default: when the server starts).
+    pub tenant_clock: Option<DateTime<Utc>>,
 }
 
 impl Default for ServerOptions {
@@ -89,7 +99,25 @@ impl Default for ServerOptions {
             hide_devices: 0,
             max_seconds: None,
             fault_seed: 0,
+            apple_push: ApplePush::default(),
+            managed_google_play: ManagedGooglePlay::default(),
+            tenant_clock: None,
         }
+    }
+}
+
+impl ServerOptions {
+    /// The application permissions (`roles`) the access tokens carry: what an audit app is granted,
+    /// less the permission of a tenant object answered with 403.
+    pub fn roles(&self) -> Vec<&'static str> {
+        let mut roles = vec!["DeviceManagementManagedDevices.Read.All", "GroupMember.Read.All"];
+        if self.apple_push != ApplePush::Forbidden {
+            roles.push(crate::source::wire::APPLE_PUSH_PERMISSION);
+        }
+        if self.managed_google_play != ManagedGooglePlay::Forbidden {
+            roles.push(crate::source::wire::MANAGED_GOOGLE_PLAY_PERMISSION);
+        }
+        roles
     }
 }
 
@@ -153,7 +181,9 @@ pub struct ServerStats {
     pub token_requests: u64,
     pub tokens_issued: u64,
     pub device_pages: u64,
+    pub device_reads: u64,
     pub overview: u64,
+    pub tenant_settings: u64,
     pub app_pages: u64,
     pub app_device_pages: u64,
     pub device_app_reads: u64,
@@ -173,7 +203,9 @@ struct Stats {
     token_requests: AtomicU64,
     tokens_issued: AtomicU64,
     device_pages: AtomicU64,
+    device_reads: AtomicU64,
     overview: AtomicU64,
+    tenant_settings: AtomicU64,
     app_pages: AtomicU64,
     app_device_pages: AtomicU64,
     device_app_reads: AtomicU64,
@@ -195,7 +227,9 @@ impl Stats {
             token_requests: get(&self.token_requests),
             tokens_issued: get(&self.tokens_issued),
             device_pages: get(&self.device_pages),
+            device_reads: get(&self.device_reads),
             overview: get(&self.overview),
+            tenant_settings: get(&self.tenant_settings),
             app_pages: get(&self.app_pages),
             app_device_pages: get(&self.app_device_pages),
             device_app_reads: get(&self.device_app_reads),
@@ -219,6 +253,7 @@ struct Shared {
     throttle: faults::Throttler,
     dice: faults::Dice,
     listings: faults::Listings,
+    tenant_settings: TenantSettings,
     stats: Stats,
 }
 
@@ -285,6 +320,12 @@ pub async fn start(tenant: Arc<SimTenant>, options: ServerOptions, port: u16) ->
         throttle: faults::Throttler::new(options.throttle),
         dice: faults::Dice::new(options.error_rate, options.fault_seed),
         listings: faults::Listings::new(options.expire_skiptokens_after, options.repeat_next_link),
+        tenant_settings: TenantSettings::build(
+            options.apple_push,
+            options.managed_google_play,
+            options.tenant_clock.unwrap_or_else(Utc::now),
+            &tenant_id,
+        ),
         stats: Stats::default(),
         options,
     });
@@ -338,6 +379,8 @@ enum Route {
 /// A Graph GET endpoint.
 enum Op {
     Devices,
+    Device(String),
+    TenantSetting(Setting),
     Overview,
     Apps,
     AppDevices(String),
@@ -356,8 +399,19 @@ fn route(segments: &[String]) -> Route {
         [version, batch] if is(batch, "$batch") && (is(version, "beta") || is(version, "v1.0")) => {
             Route::Batch(version.to_ascii_lowercase())
         }
+        [version, management, apple]
+            if (is(version, "beta") || is(version, "v1.0"))
+                && is(management, "deviceManagement")
+                && is(apple, "applePushNotificationCertificate") =>
+        {
+            Route::Graph(Op::TenantSetting(Setting::ApplePush))
+        }
         [version, management, rest @ ..] if is(version, "beta") && is(management, "deviceManagement") => match rest {
             [devices] if is(devices, "managedDevices") => Route::Graph(Op::Devices),
+            [devices, id] if is(devices, "managedDevices") => Route::Graph(Op::Device((*id).to_owned())),
+            [play] if is(play, "androidManagedStoreAccountEnterpriseSettings") => {
+                Route::Graph(Op::TenantSetting(Setting::ManagedGooglePlay))
+            }
             [overview] if is(overview, "managedDeviceOverview") => Route::Graph(Op::Overview),
             [apps] if is(apps, "detectedApps") => Route::Graph(Op::Apps),
             [apps, id, devices] if is(apps, "detectedApps") && is(devices, "managedDevices") => {

@@ -219,7 +219,11 @@ impl std::error::Error for GraphError {}
 
 /// The permission a 403 on this Graph path points to.
 pub(crate) fn permission_hint(path: &str) -> Option<String> {
-    let permission = if path.contains("/deviceManagement/") || path.ends_with("/$batch") {
+    let permission = if path.ends_with("/applePushNotificationCertificate") {
+        crate::source::wire::APPLE_PUSH_PERMISSION
+    } else if path.ends_with("/androidManagedStoreAccountEnterpriseSettings") {
+        crate::source::wire::MANAGED_GOOGLE_PLAY_PERMISSION
+    } else if path.contains("/deviceManagement/") || path.ends_with("/$batch") {
         "DeviceManagementManagedDevices.Read.All"
     } else if path.contains("/groups/") {
         "GroupMember.Read.All"
@@ -314,6 +318,10 @@ mod tests {
         assert!(permission_hint("/beta/deviceManagement/managedDevices")
             .is_some_and(|h| h.contains("DeviceManagementManagedDevices.Read.All")));
         assert!(permission_hint("/v1.0/groups/g/transitiveMembers").is_some_and(|h| h.contains("GroupMember.Read.All")));
+        let apple = permission_hint("/v1.0/deviceManagement/applePushNotificationCertificate");
+        assert!(apple.is_some_and(|h| h.contains("DeviceManagementServiceConfig.Read.All")));
+        let play = permission_hint("/beta/deviceManagement/androidManagedStoreAccountEnterpriseSettings");
+        assert!(play.is_some_and(|h| h.contains("DeviceManagementConfiguration.Read.All")));
         assert_eq!(permission_hint("/tenant/oauth2/v2.0/token"), None);
         assert_eq!(url_path("https://g.test/beta/x?$skiptoken=secretish"), "/beta/x");
         assert_eq!(url_path("/beta/x?$skiptoken=secretish"), "/beta/x");

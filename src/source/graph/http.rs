@@ -456,6 +456,12 @@ impl GraphClient {
         }
     }
 
+    /// The permissions the current token names (for messages; `None` when it is not a readable JWT).
+    pub async fn token_permissions(&self) -> Result<Option<super::claims::TokenPermissions>, Failure> {
+        let bearer = self.inner.auth.bearer(&self.inner.transport).await?;
+        Ok(super::claims::permissions_of(bearer.token.expose()))
+    }
+
     /// Gets a token now, so that a sign-in problem is reported before anything is read.
     pub async fn sign_in(&self) -> Result<(), Error> {
         self.inner.auth.bearer(&self.inner.transport).await.map(|_| ()).map_err(Error::Graph)

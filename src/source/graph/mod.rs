@@ -1,31 +1,39 @@
 //! The live Microsoft Graph client: reads a tenant's managed devices, the app evidence the rules need,
-//! and the transitive user members of the target groups, into a [`Snapshot`].
+//! the tenant checks, and the transitive user members of the target groups, into a [`Snapshot`].
 //!
-//! The read runs in three phases, each reading in parallel: devices (module `devices`: platform shards,
-//! checked against `managedDeviceOverview`), apps (module `apps` through the tenant's detected apps, or
-//! `batch` per device), and groups (module `groups`, only when groups are asked for). The phases that do
-//! not depend on each other (devices, detected apps, groups) run at the same time; per-device app reads
-//! wait for the device list. Each phase counts its own requests (`GraphClient::for_phase`) and reports
-//! its progress to the caller's [`ProgressObserver`]. Every request goes through one transport (`http`)
-//! with one retry decision (`retry`), one client-side rate limit (`ratelimit`) and one bound on
-//! requests in flight (`max_concurrency`); the token (`auth`) is shared and renewed by one task at a
-//! time. Collections are read whole by `paging`; `options` holds the public options.
+//! The read runs in phases, each reading in parallel: devices (module `devices`: platform shards, set
+//! beside `managedDeviceOverview`'s counter), apps (module `apps` through the tenant's detected apps,
+//! or `batch` per device), tenant (module `tenant`: the Apple MDM push certificate and managed Google
+//! Play, two requests), and groups (module `groups`, only when groups are asked for). The phases that
+//! do not depend on each other (devices, detected apps, tenant, groups) run at the same time; per-device
+//! app reads wait for the device list. Each phase counts its own requests (`GraphClient::for_phase`)
+//! and reports its progress to the caller's [`ProgressObserver`]. Every request goes through one
+//! transport (`http`) with one retry decision (`retry`), one client-side rate limit (`ratelimit`) and
+//! one bound on requests in flight (`max_concurrency`); the token (`auth`) is shared and renewed by one
+//! task at a time. Collections are read whole by `paging`; `options` holds the public options;
+//! `session` lends the signed-in client to other readers (the doctor); `claims` reads the token's
+//! permissions for messages.
 //!
-//! [`fetch`] returns `Ok` with `snapshot.complete = false` and `snapshot.gaps` when the read finished but
-//! is known to be partial (the device count differs from Graph's overview); it returns [`Error::Graph`]
-//! when a request finally fails: a [`GraphError`] with what was being read, the request's method and
-//! path, the HTTP status, Graph's error code, message and request-id. No secret or token ever appears
-//! in an error or a log.
+//! [`fetch`] returns `Ok` with `snapshot.complete = true` when every page of every listing was read. A
+//! device count that differs from Graph's counter is a warning (`Fetched::count_check`,
+//! `Telemetry::notes`), except that with `require_count_match` a shortfall makes the snapshot
+//! incomplete (`complete = false`, a sentence in `snapshot.gaps`). A tenant check that cannot be read
+//! is never an error: it is "not read" in `Fetched::tenant`, with a note. [`fetch`] returns
+//! [`Error::Graph`] when a request finally fails: a [`GraphError`] with what was being read, the
+//! request's method and path, the HTTP status, Graph's error code, message and request-id. No secret or
+//! token ever appears in an error or a log.
 //!
 //! `Telemetry::requests` counts HTTP requests sent, retries included (a `$batch` envelope counts once;
 //! the rate limiter counts it as one per inner request, as Graph does); `retries` counts re-sent
 //! requests and re-queued `$batch` inner requests; `throttled` counts 429 answers (envelopes and inner
 //! requests). Sign-in requests are counted too. `notes` holds remarks that do not make the snapshot
-//! incomplete (e.g. the device count could not be cross-checked).
+//! incomplete (the device count differs from the counter or could not be cross-checked, a tenant check
+//! was not read).
 
 mod apps;
 mod auth;
 mod batch;
+mod claims;
 mod devices;
 mod error;
 mod groups;
@@ -34,31 +42,40 @@ mod options;
 mod paging;
 mod ratelimit;
 mod retry;
+mod session;
+mod tenant;
 #[cfg(test)]
-mod testkit;
+pub(crate) mod testkit;
 
 use std::sync::Arc;
 use std::time::Instant;
 
 use serde::Serialize;
 
+pub use claims::{permissions_of, TokenPermissions};
+pub use devices::Overview;
 pub use error::{FailureKind, GraphError, Service};
 pub use options::{
     credential_from_env, AppsVia, Cloud, Credential, GraphOptions, Secret, DEFAULT_MAX_CONCURRENCY, MAX_GROUPS,
 };
 
 use crate::error::Error;
-use crate::inventory::{Inventory, SourceInfo};
+use crate::inventory::{CountCheck, Inventory, SourceInfo, TenantFacts};
 use crate::source::progress::{Phase, ProgressObserver};
 use crate::source::snapshot::{Snapshot, SnapshotSource};
 use http::{GraphClient, Transport};
 use retry::RetryPolicy;
+pub use session::GraphSession;
 
 /// What [`fetch`] read.
 #[derive(Debug, Clone)]
 pub struct Fetched {
     pub snapshot: Snapshot,
     pub telemetry: Telemetry,
+    /// The devices read beside `managedDeviceOverview`'s counter (`None`: the counter was not read).
+    pub count_check: Option<CountCheck>,
+    /// The tenant checks, with why a check was not read (a snapshot keeps only whether it was).
+    pub tenant: TenantFacts,
 }
 
 /// How the read went: per phase, and in total.
@@ -78,7 +95,7 @@ pub struct Telemetry {
 
 #[derive(Debug, Clone, Serialize)]
 pub struct PhaseTelemetry {
-    /// `devices`, `apps` or `groups`.
+    /// `devices`, `apps`, `tenant` or `groups`.
     pub name: String,
     pub seconds: f64,
     pub requests: u64,
@@ -88,14 +105,18 @@ impl Fetched {
     /// The inventory of what was read. A device that the inventory cannot hold (Graph sent it without
     /// an id) makes the device listing an unusable answer.
     pub fn to_inventory(&self, source: SourceInfo) -> Result<Inventory, Error> {
-        self.snapshot.to_inventory(source).map_err(|message| {
+        let mut inventory = self.snapshot.to_inventory(source).map_err(|message| {
             let listing = "/beta/deviceManagement/managedDevices";
             Error::Graph(GraphError::unusable("building the inventory", "GET", listing, message))
-        })
+        })?;
+        inventory.tenant = self.tenant.clone();
+        inventory.source.count_check = self.count_check.clone();
+        Ok(inventory)
     }
 }
 
-/// Reads the tenant, telling `progress` about the phases (`devices`, `apps`, `groups`) and their counts.
+/// Reads the tenant, telling `progress` about the phases (`devices`, `apps`, `tenant`, `groups`) and
+/// their counts.
 /// URLs must be https, except plain http on loopback ([`Error::Usage`] otherwise); at most
 /// [`MAX_GROUPS`] groups; `max_concurrency` at least 1.
 pub async fn fetch(options: &GraphOptions, progress: Arc<dyn ProgressObserver>) -> Result<Fetched, Error> {
@@ -107,26 +128,15 @@ async fn fetch_with(
     policy: RetryPolicy,
     progress: Arc<dyn ProgressObserver>,
 ) -> Result<Fetched, Error> {
-    if options.groups.len() > MAX_GROUPS {
-        return Err(Error::Usage(format!(
-            "{} groups given: at most {MAX_GROUPS} --group ids, like the targets of one notification",
-            options.groups.len()
-        )));
-    }
-    if options.max_concurrency == 0 {
-        return Err(Error::Usage("--max-concurrency must be at least 1".to_owned()));
-    }
-    let endpoints = options::endpoints(options)?;
-    let auth = auth::Auth::new(options, &endpoints)?;
-    let client = GraphClient::new(endpoints.graph.clone(), auth, Transport::new(policy, options.max_concurrency)?);
+    let client = client_for(options, policy)?;
     let captured_at = chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Secs, true);
     client.sign_in().await?;
 
     let progress = &progress;
     let mut telemetry = Telemetry::default();
 
-    // Devices, the tenant's detected apps and the groups do not depend on each other: they are read at
-    // the same time. Per-device app reads need the device list, so they come after it.
+    // Devices, the tenant's detected apps, the tenant checks and the groups do not depend on each other:
+    // they are read at the same time. Per-device app reads need the device list, so they come after it.
     let read_devices = timed(&client, "devices", |client| async move {
         let phase = Phase::start(progress, "devices", None);
         let devices = devices::read_devices(&client, &phase).await;
@@ -147,6 +157,12 @@ async fn fetch_with(
             AppsVia::PerDevice => None,
         }
     };
+    let read_tenant = timed(&client, "tenant", |client| async move {
+        let phase = Phase::start(progress, "tenant", Some(2));
+        let tenant = tenant::read_tenant(&client, &phase).await;
+        phase.finish();
+        tenant
+    });
     let read_groups = async {
         if options.groups.is_empty() {
             return None;
@@ -161,9 +177,11 @@ async fn fetch_with(
             .await,
         )
     };
-    let ((devices, devices_phase), tenant_apps, groups) = tokio::join!(read_devices, read_tenant_apps, read_groups);
+    let ((devices, devices_phase), tenant_apps, (tenant, tenant_phase), groups) =
+        tokio::join!(read_devices, read_tenant_apps, read_tenant, read_groups);
     let devices = devices?;
     telemetry.phases.push(devices_phase);
+    telemetry.phases.push(tenant_phase);
     let detected_apps = match tenant_apps {
         Some((apps, phase)) => {
             telemetry.phases.push(phase);
@@ -196,22 +214,59 @@ async fn fetch_with(
         SnapshotSource {
             cloud: Some(options.cloud.name().to_owned()),
             tenant_id: options.tenant_id.as_deref().map(|t| t.trim().to_owned()).filter(|t| !t.is_empty()),
-            graph: Some(format!("{}/beta", endpoints.graph)),
+            graph: Some(format!("{}/beta", client.graph())),
         },
     );
-    snapshot.complete = devices.gaps.is_empty();
-    snapshot.gaps = devices.gaps;
+    snapshot.gaps.extend(devices.count_check.as_ref().and_then(|c| count_gap(c, options.require_count_match)));
+    snapshot.complete = snapshot.gaps.is_empty();
+    snapshot.tenant = tenant.section;
     snapshot.managed_devices = devices.devices;
     snapshot.detected_apps = detected_apps;
     snapshot.groups = groups;
 
-    let stats = client.stats();
-    let load = |counter: &std::sync::atomic::AtomicU64| counter.load(std::sync::atomic::Ordering::Relaxed);
-    telemetry.requests = load(&stats.requests);
-    telemetry.retries = load(&stats.retries);
-    telemetry.throttled = load(&stats.throttled);
+    telemetry.count(client.stats());
     telemetry.notes = devices.notes;
-    Ok(Fetched { snapshot, telemetry })
+    telemetry.notes.extend(tenant.notes);
+    Ok(Fetched { snapshot, telemetry, count_check: devices.count_check, tenant: tenant.facts })
+}
+
+/// The gap of a device count below Graph's counter, when the user trusts the counter.
+fn count_gap(check: &CountCheck, require_count_match: bool) -> Option<String> {
+    (require_count_match && check.shortfall() > 0).then(|| {
+        format!(
+            "Graph's managedDeviceOverview counts {} devices but only {} were listed ({} missing), and \
+             --require-count-match trusts the counter",
+            check.graph_count,
+            check.devices_read,
+            check.shortfall()
+        )
+    })
+}
+
+impl Telemetry {
+    /// Takes the run's totals from the client's counters.
+    fn count(&mut self, stats: &http::Stats) {
+        let load = |counter: &std::sync::atomic::AtomicU64| counter.load(std::sync::atomic::Ordering::Relaxed);
+        self.requests = load(&stats.requests);
+        self.retries = load(&stats.retries);
+        self.throttled = load(&stats.throttled);
+    }
+}
+
+/// Checks the options and builds the client; nothing is sent yet.
+fn client_for(options: &GraphOptions, policy: RetryPolicy) -> Result<GraphClient, Error> {
+    if options.groups.len() > MAX_GROUPS {
+        return Err(Error::Usage(format!(
+            "{} groups given: at most {MAX_GROUPS} --group ids, like the targets of one notification",
+            options.groups.len()
+        )));
+    }
+    if options.max_concurrency == 0 {
+        return Err(Error::Usage("--max-concurrency must be at least 1".to_owned()));
+    }
+    let endpoints = options::endpoints(options)?;
+    let auth = auth::Auth::new(options, &endpoints)?;
+    Ok(GraphClient::new(endpoints.graph.clone(), auth, Transport::new(policy, options.max_concurrency)?))
 }
 
 /// Runs one phase on its own handle of the client, and times it and counts its requests.
@@ -295,7 +350,7 @@ mod tests {
         assert_eq!(snapshot.groups.len(), 1);
         assert_eq!(snapshot.groups[0].members.len(), 1);
         let names: Vec<&str> = fetched.telemetry.phases.iter().map(|p| p.name.as_str()).collect();
-        assert_eq!(names, ["devices", "apps", "groups"]);
+        assert_eq!(names, ["devices", "tenant", "apps", "groups"]);
         assert!(fetched.telemetry.requests >= 10);
         assert_eq!(fetched.telemetry.requests, server.received_requests().await.unwrap().len() as u64);
         let json = serde_json::to_value(&fetched.telemetry).unwrap();
@@ -303,16 +358,78 @@ mod tests {
     }
 
     #[tokio::test]
-    async fn fetch_marks_a_count_mismatch_incomplete() {
+    async fn a_count_mismatch_is_a_warning_unless_the_counter_is_trusted() {
         let server = MockServer::start().await;
         tenant(&server, 45).await;
         let fetched =
             fetch_with(&testkit::options(&server), testkit::fast_policy(), Arc::new(NoProgress)).await.unwrap();
+        assert!(fetched.snapshot.complete && fetched.snapshot.gaps.is_empty(), "every page was read");
+        let check = fetched.count_check.as_ref().expect("counted");
+        assert_eq!((check.devices_read, check.graph_count), (40, 45));
+        assert!(fetched.telemetry.notes.iter().any(|n| n.contains("counts 45 devices; 40 were listed")));
+        let inventory = fetched.to_inventory(SourceInfo { complete: true, ..Default::default() }).unwrap();
+        assert_eq!(inventory.source.count_check.as_ref(), Some(check));
+        assert!(inventory.source.complete);
+
+        let mut options = testkit::options(&server);
+        options.require_count_match = true;
+        let fetched = fetch_with(&options, testkit::fast_policy(), Arc::new(NoProgress)).await.unwrap();
         assert!(!fetched.snapshot.complete);
         assert_eq!(fetched.snapshot.gaps.len(), 1);
-        assert!(fetched.snapshot.gaps[0].contains("counts 45 devices but the listing returned 40"));
+        assert!(fetched.snapshot.gaps[0].contains("counts 45 devices but only 40 were listed (5 missing)"));
         let json = serde_json::to_value(&fetched.snapshot).unwrap();
         assert_eq!(json["complete"], false);
+
+        // More devices than counted is no shortfall, even for those who trust the counter.
+        let server = MockServer::start().await;
+        tenant(&server, 38).await;
+        let mut options = testkit::options(&server);
+        options.require_count_match = true;
+        let fetched = fetch_with(&options, testkit::fast_policy(), Arc::new(NoProgress)).await.unwrap();
+        assert!(fetched.snapshot.complete);
+        assert!(fetched.count_check.is_some_and(|c| !c.matches));
+    }
+
+    #[tokio::test]
+    async fn tenant_checks_are_read_beside_the_devices_and_kept_in_the_snapshot() {
+        let server = MockServer::start().await;
+        tenant(&server, 40).await;
+        Mock::given(method("GET"))
+            .and(path("/v1.0/deviceManagement/applePushNotificationCertificate"))
+            .respond_with(ResponseTemplate::new(200).set_body_json(json!({
+                "expirationDateTime": "2027-05-01T00:00:00Z", "appleIdentifier": "mdm@contoso.example"
+            })))
+            .mount(&server)
+            .await;
+        Mock::given(method("GET"))
+            .and(path("/beta/deviceManagement/androidManagedStoreAccountEnterpriseSettings"))
+            .respond_with(testkit::graph_error(403, "Forbidden", "Application is not authorized."))
+            .mount(&server)
+            .await;
+        let fetched =
+            fetch_with(&testkit::options(&server), testkit::fast_policy(), Arc::new(NoProgress)).await.unwrap();
+        assert!(fetched.snapshot.complete, "a tenant check never makes the read partial");
+        let json = serde_json::to_value(&fetched.snapshot).unwrap();
+        assert_eq!(
+            json["tenant"],
+            json!({"applePushNotificationCertificate": {
+                "expirationDateTime": "2027-05-01T00:00:00Z", "appleIdentifier": "mdm@contoso.example"
+            }})
+        );
+        use crate::inventory::tenant::TenantCheck;
+        assert!(matches!(&fetched.tenant.apple_push, TenantCheck::Read(c) if c.expires.is_some()));
+        let TenantCheck::NotRead { why, permission } = &fetched.tenant.managed_google_play else {
+            panic!("{:?}", fetched.tenant.managed_google_play)
+        };
+        assert_eq!(*permission, Some(crate::source::wire::MANAGED_GOOGLE_PLAY_PERMISSION));
+        assert!(why.contains("HTTP 403 Forbidden") && why.contains("request-id"), "{why}");
+        let inventory = fetched.to_inventory(SourceInfo::default()).unwrap();
+        assert_eq!(inventory.tenant, fetched.tenant, "the inventory keeps why a check was not read");
+        assert!(fetched
+            .telemetry
+            .notes
+            .iter()
+            .any(|n| n.starts_with("the managed Google Play connection was not read")));
     }
 
     #[tokio::test]
@@ -364,7 +481,11 @@ mod tests {
         fetch_with(&options, testkit::fast_policy(), recorder.clone()).await.unwrap();
         let mut phases = recorder.phases();
         phases.sort();
-        assert_eq!(phases, ["apps", "devices", "groups"]);
+        assert_eq!(phases, ["apps", "devices", "groups", "tenant"]);
+        assert_eq!(
+            recorder.of("tenant"),
+            [Event::Started(Some(2)), Event::Advanced(1), Event::Advanced(1), Event::Finished]
+        );
         // Devices: no total up front, one count per distinct device, then the end.
         let events = recorder.of("devices");
         assert_eq!(events.first(), Some(&Event::Started(None)));

@@ -1,4 +1,4 @@
-//! What the Graph client is told to read and how to sign in (CONTRACT.md "GRAPH OPTIONS"), and the
+//! What the Graph client is told to read and how to sign in (the README's "Graph options"), and the
 //! checks made on it before any request: the credential, the tenant and client ids, and the URLs
 //! (https, or plain http on loopback only).
 
@@ -173,6 +173,9 @@ pub struct GraphOptions {
     pub groups: Vec<String>,
     /// The app names the app evidence is matched against.
     pub catalog: AppCatalog,
+    /// Trust `managedDeviceOverview`'s counter: fewer devices listed than it counts makes the read
+    /// incomplete (default: a warning).
+    pub require_count_match: bool,
 }
 
 impl GraphOptions {
@@ -189,6 +192,7 @@ impl GraphOptions {
             max_concurrency: DEFAULT_MAX_CONCURRENCY,
             groups: Vec::new(),
             catalog: AppCatalog::default(),
+            require_count_match: false,
         }
     }
 }

@@ -7,7 +7,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::inventory::build::InventoryBuilder;
 use crate::inventory::{Inventory, SourceInfo};
-use crate::source::wire::{GraphDetectedApp, GraphDevice, GraphGroup};
+use crate::source::wire::{GraphDetectedApp, GraphDevice, GraphGroup, TenantSection};
 
 pub const SNAPSHOT_KIND: &str = "intune-reach.snapshot";
 pub const SNAPSHOT_VERSION: u64 = 1;
@@ -36,6 +36,9 @@ pub struct Snapshot {
     /// What could not be read, one sentence each (absent when complete).
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub gaps: Vec<String>,
+    /// The tenant checks (absent when neither was read; see [`TenantSection`]).
+    #[serde(skip_serializing_if = "TenantSection::is_empty")]
+    pub tenant: TenantSection,
     pub managed_devices: Vec<GraphDevice<'static>>,
     pub detected_apps: Vec<GraphDetectedApp>,
     pub groups: Vec<GraphGroup>,
@@ -67,6 +70,8 @@ impl Snapshot {
         }
         source.complete = self.complete && source.complete;
         source.gaps.extend(self.gaps.iter().cloned());
-        Ok(builder.finish(source))
+        let mut inventory = builder.finish(source);
+        inventory.tenant = self.tenant.to_facts();
+        Ok(inventory)
     }
 }

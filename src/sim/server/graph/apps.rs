@@ -119,17 +119,17 @@ impl Shared {
         let index = &self.index;
         let &a = index.apps.by_id.get(app_id).ok_or_else(|| not_found(ctx))?;
         let top = page_size(ctx, query.top.as_deref(), DEVICE_PAGE, DEVICE_PAGE)?;
+        let selection = Selection::parse(query.select.as_deref()).map_err(|name| Selection::refused(ctx, &name))?;
         let key =
             format!("detectedApps/{app_id}/managedDevices|{}", query.filter.as_deref().map(str::trim).unwrap_or(""));
         let list = index.app_device_list(a);
         let path = format!("/beta/deviceManagement/detectedApps/{}/managedDevices", encode(app_id));
         let (range, link) = self.keyset(ctx, query, &key, &path, &list, |d| index.device_id(d), top, Faults::Expire)?;
-        let selection = Selection::parse(query.select.as_deref());
         let context =
             format!("{}/beta/$metadata#deviceManagement/detectedApps('{}')/managedDevices", index.base, encode(app_id));
         let page = &list[range];
         Ok(Out::json(collection(&context, page.len() * 128, link.as_deref(), |buf| {
-            self.write_devices(buf, page, &selection)
+            self.write_devices(buf, page, &selection, false)
         })))
     }
 }

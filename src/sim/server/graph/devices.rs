@@ -1,27 +1,137 @@
 //! The device endpoints: `managedDevices` (keyset pages by id, `$select`, the `operatingSystem eq`
-//! filter) and `managedDeviceOverview` (precomputed counts), over a [`DeviceIndex`] of the tenant's
-//! devices. The device JSON writer here serves the app device lists too.
+//! filter), one device (`managedDevices/{id}`) and `managedDeviceOverview` (precomputed counts), over a
+//! [`DeviceIndex`] of the tenant's devices. The device JSON writer here serves the app device lists too.
+//!
+//! `$select` is checked as Graph checks it: a name that is no property of the beta `managedDevice`
+//! ([`MANAGED_DEVICE_PROPERTIES`]) is a 400 ("Could not find a property named ..."). A known property
+//! the simulated tenant has no value for is `null`; `hardwareInformation` is blank in listings (its
+//! strings `null`, its flags `false`), as Graph leaves it, and filled only by a one-device GET.
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 
+use axum::http::StatusCode;
+
 use super::paging::{page_size, Faults};
 use crate::sim::server::faults::lock;
-use crate::sim::server::wire::{collection, push_key, push_opt, push_str, Ctx, Out, Query};
+use crate::sim::server::wire::{collection, graph_error, push_key, push_opt, push_str, Ctx, Out, Query};
 use crate::sim::server::Shared;
 use crate::sim::tenant::SimTenant;
-use crate::source::wire::GraphDevice;
+use crate::source::wire::{overview_platform, GraphDevice, OVERVIEW_PLATFORMS};
 
 /// Page size of `managedDevices` and of the devices of a detected app (the wire spec's).
 pub(super) const DEVICE_PAGE: usize = 1000;
 /// Distinct `operatingSystem` filters whose device lists are kept; more are computed per request.
 const OS_CACHE_MAX: usize = 64;
 
-/// The `managedDevice` properties the simulator knows: the client's `$select` list, in `GraphDevice`
-/// order (`id` first).
-const DEVICE_FIELDS: &[&str] = crate::source::wire::DEVICE_SELECT;
+/// The properties of the beta `managedDevice` (Microsoft's resource shape, in its order), and
+/// `enrolledByUserPrincipalName`, newer than that page and selected by public scripts.
+const MANAGED_DEVICE_PROPERTIES: &[&str] = &[
+    "id",
+    "userId",
+    "deviceName",
+    "hardwareInformation",
+    "ownerType",
+    "managedDeviceOwnerType",
+    "deviceActionResults",
+    "managementState",
+    "enrolledDateTime",
+    "lastSyncDateTime",
+    "chassisType",
+    "operatingSystem",
+    "deviceType",
+    "complianceState",
+    "jailBroken",
+    "managementAgent",
+    "osVersion",
+    "easActivated",
+    "easDeviceId",
+    "easActivationDateTime",
+    "aadRegistered",
+    "azureADRegistered",
+    "deviceEnrollmentType",
+    "lostModeState",
+    "activationLockBypassCode",
+    "emailAddress",
+    "azureActiveDirectoryDeviceId",
+    "azureADDeviceId",
+    "deviceRegistrationState",
+    "deviceCategoryDisplayName",
+    "isSupervised",
+    "exchangeLastSuccessfulSyncDateTime",
+    "exchangeAccessState",
+    "exchangeAccessStateReason",
+    "remoteAssistanceSessionUrl",
+    "remoteAssistanceSessionErrorDetails",
+    "isEncrypted",
+    "userPrincipalName",
+    "model",
+    "manufacturer",
+    "imei",
+    "complianceGracePeriodExpirationDateTime",
+    "serialNumber",
+    "phoneNumber",
+    "androidSecurityPatchLevel",
+    "userDisplayName",
+    "configurationManagerClientEnabledFeatures",
+    "wiFiMacAddress",
+    "deviceHealthAttestationState",
+    "subscriberCarrier",
+    "meid",
+    "totalStorageSpaceInBytes",
+    "freeStorageSpaceInBytes",
+    "managedDeviceName",
+    "partnerReportedThreatState",
+    "retireAfterDateTime",
+    "usersLoggedOn",
+    "preferMdmOverGroupPolicyAppliedDateTime",
+    "autopilotEnrolled",
+    "requireUserEnrollmentApproval",
+    "managementCertificateExpirationDate",
+    "iccid",
+    "udid",
+    "roleScopeTagIds",
+    "windowsActiveMalwareCount",
+    "windowsRemediatedMalwareCount",
+    "notes",
+    "configurationManagerClientHealthState",
+    "configurationManagerClientInformation",
+    "ethernetMacAddress",
+    "physicalMemoryInBytes",
+    "processorArchitecture",
+    "specificationVersion",
+    "joinType",
+    "skuFamily",
+    "skuNumber",
+    "managementFeatures",
+    "chromeOSDeviceInfo",
+    "enrollmentProfileName",
+    "bootstrapTokenEscrowed",
+    "deviceFirmwareConfigurationInterfaceManaged",
+    "enrolledByUserPrincipalName",
+];
 
-/// Property `field` (an index into [`DEVICE_FIELDS`]) of a device.
+/// The text properties the simulated tenant has values for, in `GraphDevice` order (`id` first).
+const TEXT_FIELDS: &[&str] = &[
+    "id",
+    "deviceName",
+    "userId",
+    "userPrincipalName",
+    "userDisplayName",
+    "enrolledByUserPrincipalName",
+    "operatingSystem",
+    "osVersion",
+    "deviceType",
+    "deviceEnrollmentType",
+    "managementAgent",
+    "managementState",
+    "managedDeviceOwnerType",
+    "ownerType",
+    "lastSyncDateTime",
+    "enrolledDateTime",
+];
+
+/// Property `field` (an index into [`TEXT_FIELDS`]) of a device.
 fn device_field<'a>(d: &'a GraphDevice<'static>, field: usize) -> Option<&'a str> {
     match field {
         0 => d.id.as_deref(),
@@ -39,29 +149,68 @@ fn device_field<'a>(d: &'a GraphDevice<'static>, field: usize) -> Option<&'a str
         12 => d.managed_device_owner_type.as_deref(),
         13 => d.owner_type.as_deref(),
         14 => d.last_sync_date_time.as_deref(),
+        15 => d.enrolled_date_time.as_deref(),
         _ => None,
     }
 }
 
-/// A device's `$select`: every property it has (no `$select`), or the named ones (`null` when the
-/// device has no value), always with `id`. Unknown names are ignored.
+/// `hardwareInformation` as listings give it: present, but blank (strings `null`, flags `false`, as
+/// admins report it). A few properties stand for the whole type, to keep pages light.
+const BLANK_HARDWARE: &str = r#"{"serialNumber":null,"model":null,"isSupervised":false,"isSharedDevice":false}"#;
+
+/// How one selected property is written.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) enum Property {
+    /// An index into [`TEXT_FIELDS`].
+    Text(usize),
+    /// `hardwareInformation`: blank in listings, filled for one device.
+    Hardware,
+    /// A property the simulated tenant has no value for.
+    Null,
+}
+
+impl Property {
+    fn of(name: &str) -> Property {
+        match TEXT_FIELDS.iter().position(|known| *known == name) {
+            Some(field) => Property::Text(field),
+            None if name == "hardwareInformation" => Property::Hardware,
+            None => Property::Null,
+        }
+    }
+}
+
+/// A device's `$select`: every property the simulated tenant has (no `$select`), or the named ones,
+/// always with `id`.
+#[derive(Debug, PartialEq, Eq)]
 pub(super) enum Selection {
     All,
-    Fields(Vec<usize>),
+    Fields(Vec<(&'static str, Property)>),
 }
 
 impl Selection {
-    pub(super) fn parse(select: Option<&str>) -> Selection {
-        let Some(select) = select.filter(|s| !s.trim().is_empty()) else { return Selection::All };
+    /// The selection of `select`; Err names the first property that the beta `managedDevice` lacks.
+    pub(super) fn parse(select: Option<&str>) -> Result<Selection, String> {
+        let Some(select) = select.filter(|s| !s.trim().is_empty()) else { return Ok(Selection::All) };
         let mut fields = Vec::new();
         for name in select.split(',').map(str::trim) {
-            if let Some(f) = DEVICE_FIELDS.iter().position(|known| known.eq_ignore_ascii_case(name)) {
-                if f != 0 && !fields.contains(&f) {
-                    fields.push(f);
-                }
+            let Some(&known) = MANAGED_DEVICE_PROPERTIES.iter().find(|known| known.eq_ignore_ascii_case(name)) else {
+                return Err(name.to_owned());
+            };
+            if known != "id" && !fields.iter().any(|(f, _)| *f == known) {
+                fields.push((known, Property::of(known)));
             }
         }
-        Selection::Fields(fields)
+        Ok(Selection::Fields(fields))
+    }
+
+    /// Graph's answer to a `$select` naming an unknown property.
+    pub(super) fn refused(ctx: &Ctx, name: &str) -> Out {
+        graph_error(
+            ctx,
+            StatusCode::BAD_REQUEST,
+            "BadRequest",
+            &format!("Could not find a property named '{name}' on type 'microsoft.graph.managedDevice'."),
+        )
     }
 }
 
@@ -136,50 +285,26 @@ impl DeviceIndex {
 
 /// `managedDeviceOverview`: counts every device of the tenant (hidden ones included).
 fn overview_json(tenant: &SimTenant) -> Vec<u8> {
-    let (mut android, mut ios, mut macos, mut windows, mut mobile, mut linux, mut chrome, mut unknown) =
-        (0u64, 0u64, 0u64, 0u64, 0u64, 0u64, 0u64, 0u64);
+    let mut per_platform: HashMap<&str, u64> = HashMap::new();
     let mut mdm = 0u64;
     for device in &tenant.devices {
-        let os = device.operating_system.as_deref().unwrap_or("").to_lowercase();
-        let os = os.replace(' ', "");
-        if os.starts_with("android") {
-            android += 1;
-        } else if os == "ios" || os == "ipados" {
-            ios += 1;
-        } else if os == "macos" || os == "macosx" || os == "mac" {
-            macos += 1;
-        } else if os.starts_with("windowsmobile") || os.starts_with("windowsphone") {
-            mobile += 1;
-        } else if os.starts_with("windows") {
-            windows += 1;
-        } else if os.starts_with("linux") {
-            linux += 1;
-        } else if os.starts_with("chrome") {
-            chrome += 1;
-        } else {
-            unknown += 1;
-        }
+        *per_platform.entry(overview_platform(device.operating_system.as_deref())).or_default() += 1;
         let agent = device.management_agent.as_deref().unwrap_or("").to_ascii_lowercase();
         if agent.contains("mdm") || agent.contains("intune") || agent.contains("googlecloud") {
             mdm += 1;
         }
     }
+    let summary: serde_json::Map<String, serde_json::Value> = OVERVIEW_PLATFORMS
+        .iter()
+        .map(|(platform, key)| ((*key).to_owned(), per_platform.get(platform).copied().unwrap_or(0).into()))
+        .collect();
     serde_json::json!({
         "@odata.context": "$metadata#deviceManagement/managedDeviceOverview/$entity",
         "id": tenant.tenant_id,
         "enrolledDeviceCount": tenant.devices.len(),
         "mdmEnrolledCount": mdm,
         "dualEnrolledDeviceCount": 0,
-        "deviceOperatingSystemSummary": {
-            "androidCount": android,
-            "iosCount": ios,
-            "macOSCount": macos,
-            "windowsMobileCount": mobile,
-            "windowsCount": windows,
-            "unknownCount": unknown,
-            "linuxCount": linux,
-            "chromeOSCount": chrome,
-        }
+        "deviceOperatingSystemSummary": summary,
     })
     .to_string()
     .into_bytes()
@@ -216,6 +341,7 @@ impl Shared {
     pub(super) fn devices(&self, ctx: &Ctx, query: &Query) -> Result<Out, Out> {
         let index = &self.index;
         let top = page_size(ctx, query.top.as_deref(), DEVICE_PAGE, DEVICE_PAGE)?;
+        let selection = Selection::parse(query.select.as_deref()).map_err(|name| Selection::refused(ctx, &name))?;
         let filter = query.filter.as_deref().map(str::trim).unwrap_or("");
         let key = format!("managedDevices|{filter}");
         let list = match os_filter(filter) {
@@ -225,12 +351,24 @@ impl Shared {
         let path = "/beta/deviceManagement/managedDevices";
         let (range, link) =
             self.keyset(ctx, query, &key, path, &list, |d| index.device_id(d), top, Faults::ExpireAndRepeat)?;
-        let selection = Selection::parse(query.select.as_deref());
         let context = format!("{}/beta/$metadata#deviceManagement/managedDevices", index.base);
         let page = &list[range];
-        Ok(Out::json(collection(&context, page.len() * 640, link.as_deref(), |buf| {
-            self.write_devices(buf, page, &selection)
+        Ok(Out::json(collection(&context, page.len() * 800, link.as_deref(), |buf| {
+            self.write_devices(buf, page, &selection, false)
         })))
+    }
+
+    /// `GET /beta/deviceManagement/managedDevices/{id}`: one listed device, `hardwareInformation` filled.
+    pub(super) fn device(&self, ctx: &Ctx, id: &str, query: &Query) -> Result<Out, Out> {
+        let devices = &self.index.devices;
+        let found = devices.by_id.get(id).copied().filter(|&d| devices.visible[d as usize]);
+        let Some(d) = found else {
+            return Err(graph_error(ctx, StatusCode::NOT_FOUND, "ResourceNotFound", "Resource not found."));
+        };
+        let selection = Selection::parse(query.select.as_deref()).map_err(|name| Selection::refused(ctx, &name))?;
+        let mut buf = Vec::with_capacity(1024);
+        self.write_devices(&mut buf, &[d], &selection, true);
+        Ok(Out::json(buf))
     }
 
     /// `GET /beta/deviceManagement/managedDeviceOverview`.
@@ -238,8 +376,9 @@ impl Shared {
         Out::json(self.index.devices.overview.clone())
     }
 
-    /// The devices `devices` as a JSON array's items, each with the properties of `selection`.
-    pub(super) fn write_devices(&self, buf: &mut Vec<u8>, devices: &[u32], selection: &Selection) {
+    /// The devices `devices` as a JSON array's items, each with the properties of `selection`;
+    /// `hardwareInformation` is filled only for `one` device read by id.
+    pub(super) fn write_devices(&self, buf: &mut Vec<u8>, devices: &[u32], selection: &Selection, one: bool) {
         for (n, &d) in devices.iter().enumerate() {
             if n > 0 {
                 buf.push(b',');
@@ -249,25 +388,48 @@ impl Shared {
             push_opt(buf, device.id.as_deref());
             match selection {
                 Selection::All => {
-                    for (f, name) in DEVICE_FIELDS.iter().enumerate().skip(1) {
+                    for (f, name) in TEXT_FIELDS.iter().enumerate().skip(1) {
                         if let Some(value) = device_field(device, f) {
                             buf.push(b',');
                             push_key(buf, name);
                             push_str(buf, value);
                         }
                     }
+                    buf.push(b',');
+                    push_key(buf, "hardwareInformation");
+                    write_hardware(buf, device, one);
                 }
                 Selection::Fields(fields) => {
-                    for &f in fields {
+                    for &(name, property) in fields {
                         buf.push(b',');
-                        push_key(buf, DEVICE_FIELDS[f]);
-                        push_opt(buf, device_field(device, f));
+                        push_key(buf, name);
+                        match property {
+                            Property::Text(f) => push_opt(buf, device_field(device, f)),
+                            Property::Hardware => write_hardware(buf, device, one),
+                            Property::Null => buf.extend_from_slice(b"null"),
+                        }
                     }
                 }
             }
             buf.push(b'}');
         }
     }
+}
+
+/// `hardwareInformation`: blank in listings; for one device, a serial number made from its id.
+fn write_hardware(buf: &mut Vec<u8>, device: &GraphDevice<'static>, one: bool) {
+    if !one {
+        buf.extend_from_slice(BLANK_HARDWARE.as_bytes());
+        return;
+    }
+    let serial: String =
+        device.id.as_deref().unwrap_or("").chars().filter(char::is_ascii_alphanumeric).take(12).collect();
+    buf.extend_from_slice(b"{\"serialNumber\":");
+    push_str(buf, &serial.to_ascii_uppercase());
+    let shared = device.hardware_information.and_then(|h| h.is_shared_device).unwrap_or(false);
+    buf.extend_from_slice(br#","isSupervised":false,"isEncrypted":true,"isSharedDevice":"#);
+    buf.extend_from_slice(if shared { b"true" } else { b"false" });
+    buf.extend_from_slice(br#","sharedDeviceCachedUsers":[]}"#);
 }
 
 #[cfg(test)]
@@ -291,7 +453,7 @@ mod tests {
     }
 
     #[test]
-    fn device_fields_match_the_serde_names() {
+    fn text_fields_match_the_serde_names() {
         let device = GraphDevice {
             id: Some("0".into()),
             device_name: Some("1".into()),
@@ -308,14 +470,52 @@ mod tests {
             managed_device_owner_type: Some("12".into()),
             owner_type: Some("13".into()),
             last_sync_date_time: Some("14".into()),
+            enrolled_date_time: Some("15".into()),
             ..Default::default()
         };
         let value = serde_json::to_value(&device).unwrap();
         let object = value.as_object().unwrap();
-        assert_eq!(object.len(), DEVICE_FIELDS.len());
-        for (f, name) in DEVICE_FIELDS.iter().enumerate() {
+        for (f, name) in TEXT_FIELDS.iter().enumerate() {
             assert_eq!(object[*name], f.to_string(), "{name}");
             assert_eq!(device_field(&device, f), Some(f.to_string().as_str()));
         }
+    }
+
+    /// Every property the device wire type reads is one the simulator serves with its value, so that a
+    /// field added to `GraphDevice` is served too (or this test names it).
+    #[test]
+    fn every_graph_device_property_is_served() {
+        let example = include_str!("../../../../tests/fixtures/graph-docs/managedDevice-get-beta.example.json");
+        let example: serde_json::Value = serde_json::from_str(example).unwrap();
+        let text = example["value"].to_string();
+        let device: GraphDevice = serde_json::from_str(&text).unwrap();
+        let value = serde_json::to_value(&device).unwrap();
+        for name in value.as_object().unwrap().keys() {
+            assert_ne!(Property::of(name), Property::Null, "{name} is read by the client but served as null");
+        }
+    }
+
+    #[test]
+    fn select_names_are_checked_against_the_beta_managed_device() {
+        let shape = include_str!("../../../../tests/fixtures/graph-docs/managedDevice-beta-resource-shape.json");
+        let shape: serde_json::Map<String, serde_json::Value> = serde_json::from_str(shape).unwrap();
+        let mut documented: Vec<&str> = shape.keys().map(String::as_str).filter(|k| !k.starts_with('@')).collect();
+        documented.push("enrolledByUserPrincipalName");
+        let mut known = MANAGED_DEVICE_PROPERTIES.to_vec();
+        documented.sort_unstable();
+        known.sort_unstable();
+        assert_eq!(known, documented, "the simulator knows exactly the documented properties");
+
+        let selection = Selection::parse(Some("id,DeviceName, hardwareInformation,notes,deviceName")).unwrap();
+        assert_eq!(
+            selection,
+            Selection::Fields(vec![
+                ("deviceName", Property::Text(1)),
+                ("hardwareInformation", Property::Hardware),
+                ("notes", Property::Null)
+            ])
+        );
+        assert_eq!(Selection::parse(Some("id,isSharedDevice")), Err("isSharedDevice".to_owned()));
+        assert_eq!(Selection::parse(Some(" ")), Ok(Selection::All));
     }
 }

@@ -1,9 +1,10 @@
 //! The Graph endpoints of the wire spec, over an [`Index`] of the tenant built once at start, one file
 //! per endpoint family:
-//! - [`devices`]: `managedDevices` and `managedDeviceOverview`;
+//! - [`devices`]: `managedDevices`, one managed device, and `managedDeviceOverview`;
 //! - [`apps`]: `detectedApps` and the devices of one app;
 //! - [`device_apps`]: the apps of one device;
 //! - [`groups`]: group transitive members;
+//! - [`tenant_settings`]: the Apple MDM push certificate and the managed Google Play settings;
 //! - [`batch`]: `$batch`, which runs any of the above;
 //! - [`paging`]: `$top`, `$skiptoken` and keyset pages, shared by the listings.
 //!
@@ -17,6 +18,7 @@ mod device_apps;
 mod devices;
 mod groups;
 mod paging;
+pub(super) mod tenant_settings;
 
 use std::sync::atomic::Ordering;
 use std::sync::Arc;
@@ -96,6 +98,8 @@ impl Shared {
     pub(super) fn graph(&self, ctx: &Ctx, client: &str, op: &Op, query: &Query) -> Out {
         let counter = match op {
             Op::Devices => &self.stats.device_pages,
+            Op::Device(_) => &self.stats.device_reads,
+            Op::TenantSetting(_) => &self.stats.tenant_settings,
             Op::Overview => &self.stats.overview,
             Op::Apps => &self.stats.app_pages,
             Op::AppDevices(_) => &self.stats.app_device_pages,
@@ -118,6 +122,8 @@ impl Shared {
         }
         let result = match op {
             Op::Devices => self.devices(ctx, query),
+            Op::Device(id) => self.device(ctx, id, query),
+            Op::TenantSetting(setting) => self.tenant_setting(ctx, *setting, query),
             Op::Overview => Ok(self.overview()),
             Op::Apps => self.apps(ctx, query),
             Op::AppDevices(id) => self.app_devices(ctx, id, query),

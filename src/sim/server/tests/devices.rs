@@ -39,11 +39,12 @@ async fn select_returns_only_the_named_fields_plus_id() {
     let server = serve(20, options()).await;
     let token = token(&server).await;
     let base = format!("{}/beta/deviceManagement/managedDevices", server.url);
-    let page = get(&format!("{base}?$select=deviceName,OPERATINGSYSTEM,userId,noSuchField"), &token).await;
+    let page = get(&format!("{base}?$select=deviceName,OPERATINGSYSTEM,userId,notes"), &token).await;
     let first = page.body["value"][0].as_object().unwrap();
     let keys: BTreeSet<&str> = first.keys().map(String::as_str).collect();
-    assert_eq!(keys, BTreeSet::from(["id", "deviceName", "operatingSystem", "userId"]));
+    assert_eq!(keys, BTreeSet::from(["id", "deviceName", "operatingSystem", "userId", "notes"]));
     assert_eq!(first["userId"], Value::Null, "a selected field without a value is null");
+    assert_eq!(first["notes"], Value::Null, "a property the simulated tenant does not model is null");
     let all = get(&base, &token).await;
     let first = all.body["value"][0].as_object().unwrap();
     assert!(first.contains_key("osVersion") && first.contains_key("managementAgent"));
@@ -51,6 +52,51 @@ async fn select_returns_only_the_named_fields_plus_id() {
     let text = all.body["value"][0].to_string();
     let parsed: GraphDevice = serde_json::from_str(&text).unwrap();
     assert_eq!(parsed.id.as_deref(), Some("dev-00000"));
+    server.shutdown().await;
+}
+
+#[tokio::test]
+async fn a_select_of_an_unknown_property_is_graphs_400() {
+    let server = serve(20, options()).await;
+    let token = token(&server).await;
+    for path in ["managedDevices", "managedDevices/dev-00003", "detectedApps/app-cp/managedDevices"] {
+        let url = format!("{}/beta/deviceManagement/{path}?$select=id,deviceName,isSharedDevice", server.url);
+        let answer = get(&url, &token).await;
+        assert_graph_error(&answer, StatusCode::BAD_REQUEST, "BadRequest");
+        assert_eq!(
+            answer.body["error"]["message"],
+            "Could not find a property named 'isSharedDevice' on type 'microsoft.graph.managedDevice'.",
+            "{path}"
+        );
+    }
+    // The client's own list is accepted, and parses.
+    let select = crate::source::wire::DEVICE_SELECT.join(",");
+    let page = get(&format!("{}/beta/deviceManagement/managedDevices?$select={select}", server.url), &token).await;
+    assert_eq!(page.status, StatusCode::OK, "{}", page.body);
+    let text = page.body["value"].to_string();
+    let devices: Vec<GraphDevice> = serde_json::from_str(&text).unwrap();
+    assert_eq!(devices.len(), 20);
+    server.shutdown().await;
+}
+
+#[tokio::test]
+async fn hardware_information_is_blank_in_listings_and_filled_for_one_device() {
+    let server = serve(20, options()).await;
+    let token = token(&server).await;
+    let select = "$select=id,hardwareInformation,enrolledDateTime";
+    let page = get(&format!("{}/beta/deviceManagement/managedDevices?{select}", server.url), &token).await;
+    let listed = &page.body["value"][3];
+    assert_eq!(listed["hardwareInformation"]["serialNumber"], Value::Null);
+    assert_eq!(listed["hardwareInformation"]["isSharedDevice"], false, "blank, yet a flag reads false");
+    assert_eq!(listed["enrolledDateTime"], Value::Null);
+    let id = listed["id"].as_str().unwrap();
+    let one = get(&format!("{}/beta/deviceManagement/managedDevices/{id}?{select}", server.url), &token).await;
+    assert_eq!(one.status, StatusCode::OK, "{}", one.body);
+    assert_eq!(one.body["id"], id);
+    assert!(one.body["hardwareInformation"]["serialNumber"].as_str().is_some_and(|s| !s.is_empty()));
+    let missing = get(&format!("{}/beta/deviceManagement/managedDevices/nope", server.url), &token).await;
+    assert_graph_error(&missing, StatusCode::NOT_FOUND, "ResourceNotFound");
+    assert_eq!(server.stats().device_reads, 2);
     server.shutdown().await;
 }
 

@@ -10,6 +10,7 @@ mod faults;
 mod groups;
 mod lifecycle;
 mod sign_in;
+mod tenant_settings;
 
 use std::collections::BTreeSet;
 use std::sync::Arc;

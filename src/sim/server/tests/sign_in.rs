@@ -89,7 +89,7 @@ async fn client_assertions_are_checked_for_their_shape() {
     let scope = format!("{}/.default", server.url);
 
     // A certificate assertion: right shape accepted, wrong shape 401 AADSTS700027.
-    let now = chrono::Utc::now().timestamp();
+    let now = Utc::now().timestamp();
     let token_url = format!("{}/{}/oauth2/v2.0/token", server.url, TENANT);
     let good = auth::tests::assertion(
         json!({"alg": "RS256", "typ": "JWT", "x5t": "3q2-7w"}),
