@@ -174,7 +174,7 @@ fn fetch(args: &FetchArgs) -> Result<i32, Error> {
     let options = graph_options(&args.connection, &args.groups, &settings, progress)?;
     let fetched = runtime()?.block_on(graph::fetch(&options))?;
     let snapshot = &fetched.snapshot;
-    write_json_atomically(&args.out, snapshot)?;
+    source::snapshot::write(&args.out, snapshot)?;
     if !args.quiet {
         eprintln!(
             "wrote {} ({} devices, {} detected apps, {} groups; {} requests)",
@@ -302,25 +302,8 @@ fn sim_snapshot(args: &SnapshotArgs) -> Result<i32, Error> {
     let now = args.tenant.as_of.unwrap_or_else(Utc::now);
     let tenant = sim::generator::generate(args.tenant.devices, args.tenant.seed, now);
     let snapshot = tenant.to_snapshot(now.to_rfc3339_opts(chrono::SecondsFormat::Secs, true), "simulated");
-    write_json_atomically(&args.out, &snapshot)?;
+    source::snapshot::write(&args.out, &snapshot)?;
     Ok(exit::OK)
-}
-
-/// Writes a JSON document to a temporary file beside `path` and renames it into place.
-pub fn write_json_atomically(path: &Path, value: &impl serde::Serialize) -> Result<(), Error> {
-    let error = |source| Error::Output { path: path.to_owned(), source };
-    let dir = match path.parent() {
-        Some(dir) if !dir.as_os_str().is_empty() => dir,
-        _ => Path::new("."),
-    };
-    let mut temp = tempfile::Builder::new().prefix(".intune-reach-").tempfile_in(dir).map_err(error)?;
-    {
-        let mut writer = std::io::BufWriter::with_capacity(1 << 20, temp.as_file_mut());
-        serde_json::to_writer(&mut writer, value).map_err(|e| error(e.into()))?;
-        writer.flush().map_err(error)?;
-    }
-    temp.persist(path).map_err(|e| error(e.error))?;
-    Ok(())
 }
 
 /// The simulated Graph's options from the fault flags.

@@ -1,9 +1,9 @@
-//! Reads a snapshot file (the README's "Snapshot format") into an [`Inventory`].
+//! Reads a snapshot file (the README's "Snapshot format") into an [`Inventory`], and writes one.
 //!
 //! A snapshot of a million devices is about 690 MB, more than the inventory built from it, and the
 //! whole audit has to fit in 1 GB. A mapped or wholly read file counts in the resident set for as
 //! long as the load runs, so the reader streams it instead, holding a few megabytes of it at a time:
-//! - [`file`] opens the snapshot;
+//! - [`file`] opens the snapshot (a `.zst` one is decompressed as it is read) and writes one;
 //! - [`input`] reads it with plain reads into one reused buffer of [`CHUNK`] bytes, and [`scan`], a
 //!   small structural scanner (in a string or not, escapes, the nesting of brackets, counting lines),
 //!   finds the bytes of each value there;
@@ -58,11 +58,12 @@ mod schema;
 mod tests;
 
 pub use document::{Snapshot, SnapshotSource, SNAPSHOT_KIND, SNAPSHOT_VERSION};
+pub use file::write;
 
 /// Bytes read from the file at a time.
 const CHUNK: usize = 8 << 20;
 
-/// Reads the snapshot at `path`.
+/// Reads the snapshot at `path` (zstd-compressed when its name ends in `.zst`).
 pub fn load(path: &Path) -> Result<Inventory, Error> {
     let opened = file::open(path)?;
     pipeline::read_snapshot(opened.json, opened.size, path, CHUNK)
