@@ -109,22 +109,29 @@ pub fn write(path: &Path, snapshot: &Snapshot) -> Result<(), Error> {
         _ => Path::new("."),
     };
     let mut temp = tempfile::Builder::new().prefix(".intune-reach-").tempfile_in(dir).map_err(error)?;
-    let out = BufWriter::with_capacity(1 << 20, temp.as_file_mut());
-    if is_compressed(path) {
-        let mut encoder = zstd::stream::write::Encoder::new(out, ZSTD_LEVEL).map_err(error)?;
-        // A checksum makes a damaged file an error rather than different devices.
-        encoder.include_checksum(true).map_err(error)?;
-        write_json(&mut encoder, snapshot).and_then(|()| encoder.finish()?.flush()).map_err(error)?;
-    } else {
-        let mut out = out;
-        write_json(&mut out, snapshot).and_then(|()| out.flush()).map_err(error)?;
-    }
+    write_to(temp.as_file_mut(), is_compressed(path), snapshot).map_err(error)?;
     temp.persist(path).map_err(|e| error(e.error))?;
     Ok(())
 }
 
-fn write_json(out: &mut impl Write, snapshot: &Snapshot) -> io::Result<()> {
-    serde_json::to_writer(out, snapshot).map_err(io::Error::from)
+fn write_to(file: &mut File, compressed: bool, snapshot: &Snapshot) -> io::Result<()> {
+    const BUFFER: usize = 1 << 20;
+    if !compressed {
+        return write_json(BufWriter::with_capacity(BUFFER, file), snapshot).map(drop);
+    }
+    let mut encoder = zstd::stream::write::Encoder::new(file, ZSTD_LEVEL)?;
+    // A checksum makes a damaged file an error rather than different devices.
+    encoder.include_checksum(true)?;
+    // The JSON comes a few bytes at a time: buffered, the encoder gets it in large pieces (this
+    // halves the time to write a million devices).
+    write_json(BufWriter::with_capacity(BUFFER, encoder), snapshot)?.finish()?;
+    Ok(())
+}
+
+/// Writes the JSON of `snapshot` through `out`; what was behind the buffer, all written to.
+fn write_json<W: Write>(mut out: BufWriter<W>, snapshot: &Snapshot) -> io::Result<W> {
+    serde_json::to_writer(&mut out, snapshot)?;
+    out.into_inner().map_err(io::IntoInnerError::into_error)
 }
 
 #[cfg(test)]
