@@ -195,7 +195,7 @@ fn fetch(args: &FetchArgs) -> Result<i32, Error> {
     let options = graph_options(&args.connection, &args.groups, &settings)?;
     let fetched = runtime()?.block_on(graph::fetch(&options, progress))?;
     let snapshot = &fetched.snapshot;
-    write_json(&args.out, snapshot)?;
+    source::snapshot::write(&args.out, snapshot)?;
     if !args.quiet {
         for note in &fetched.telemetry.notes {
             eprintln!("warning: {note}");
@@ -332,13 +332,8 @@ fn sim_snapshot(args: &SnapshotArgs) -> Result<i32, Error> {
     let checks = &args.tenant_checks;
     snapshot.tenant =
         sim::server::tenant_section(checks.apple_push, checks.managed_google_play, now, &tenant.tenant_id);
-    write_json(&args.out, &snapshot)?;
+    source::snapshot::write(&args.out, &snapshot)?;
     Ok(exit::OK)
-}
-
-/// Writes a JSON document whole or not at all.
-pub fn write_json(path: &Path, value: &impl serde::Serialize) -> Result<(), Error> {
-    output::write_file(path, |out| serde_json::to_writer(out, value).map_err(std::io::Error::from))
 }
 
 /// The simulated Graph's options from the fault and tenant-check flags.

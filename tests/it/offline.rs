@@ -307,6 +307,36 @@ fn simulated_snapshot_is_deterministic_and_audits() {
 }
 
 #[test]
+fn a_compressed_snapshot_audits_like_the_plain_one() {
+    let dir = tempfile::tempdir().unwrap();
+    let (plain, compressed) = (dir.path().join("tenant.json"), dir.path().join("tenant.json.zst"));
+    for path in [&plain, &compressed] {
+        bin()
+            .args(["sim", "snapshot", "--devices", "300", "--seed", "4", "--as-of", AS_OF, "--out"])
+            .arg(path)
+            .assert()
+            .success();
+    }
+    assert!(std::fs::metadata(&compressed).unwrap().len() * 3 < std::fs::metadata(&plain).unwrap().len());
+    let from_plain = audit(&["--snapshot", plain.to_str().unwrap()]);
+    let from_compressed = audit(&["--snapshot", compressed.to_str().unwrap()]);
+    assert_eq!(from_compressed.code, 0, "{}", from_compressed.stderr);
+    for report in ["devices.csv", "users.csv"] {
+        assert_eq!(from_compressed.file(report), from_plain.file(report), "{report}");
+    }
+    let summary = from_compressed.file("summary.json").replace(compressed.to_str().unwrap(), "FILE");
+    assert_eq!(summary, from_plain.file("summary.json").replace(plain.to_str().unwrap(), "FILE"));
+
+    let bytes = std::fs::read(&compressed).unwrap();
+    std::fs::write(&compressed, &bytes[..bytes.len() / 2]).unwrap();
+    let truncated = audit(&["--snapshot", compressed.to_str().unwrap()]);
+    assert_eq!(truncated.code, 2, "{}", truncated.stderr);
+    assert!(truncated
+        .stderr
+        .contains(&format!("{}: cannot read: the compressed data ends early", compressed.display())));
+}
+
+#[test]
 fn every_rule_outcome_occurs_in_the_demo() {
     let run = audit(&["--demo"]);
     assert_eq!(run.code, 0, "{}", run.stderr);

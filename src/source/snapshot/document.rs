@@ -24,7 +24,7 @@ pub struct SnapshotSource {
     pub graph: Option<String>,
 }
 
-/// The snapshot document (README, "Snapshot format"), owned (what `fetch` and `sim snapshot` write).
+/// The snapshot document, owned (what `fetch` and `sim snapshot` write, through [`super::write`]).
 #[derive(Debug, Clone, Default, PartialEq, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct Snapshot {
