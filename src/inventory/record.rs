@@ -26,4 +26,9 @@ pub struct DeviceRecord<'a> {
     /// Beta `ownerType`, used when `managedDeviceOwnerType` is absent.
     pub owner_type: Option<&'a str>,
     pub last_sync_date_time: Option<&'a str>,
+    /// When the device enrolled (`enrolledDateTime`; the exports' enrollment date, as RFC 3339).
+    pub enrolled_date_time: Option<&'a str>,
+    /// The enrolling user's object id, where the source names the enrolling user by id rather than by
+    /// UPN (the `Devices` report's `EnrolledByUser`).
+    pub enrolled_by_user_id: Option<&'a str>,
 }

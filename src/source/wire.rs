@@ -142,6 +142,8 @@ impl GraphDevice<'_> {
             managed_device_owner_type: self.managed_device_owner_type.as_deref(),
             owner_type: self.owner_type.as_deref(),
             last_sync_date_time: self.last_sync_date_time.as_deref(),
+            enrolled_date_time: None,
+            enrolled_by_user_id: None,
         }
     }
 
