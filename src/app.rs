@@ -102,6 +102,7 @@ fn load_inventory(args: &AuditArgs, settings: &Settings) -> Result<Inventory, Er
             source.apps_export.as_deref(),
             source.members_export.as_deref(),
             &settings.apps,
+            &source::intune_export::ExportOptions { date_order: source.date_order },
         );
     }
     let progress = crate::progress::observer(!args.output.quiet && std::io::stderr().is_terminal());
@@ -231,6 +232,7 @@ fn audit(args: &AuditArgs) -> Result<i32, Error> {
         return Err(Error::Incomplete(Incomplete { inventory: Some(description), gaps, written: None }));
     }
     let started = std::time::Instant::now();
+    audit::use_directory_spelling(&mut inventory, groups)?;
     let audit = audit::run(&inventory, &settings, groups)?;
     tracing::info!(users = audit.users.len(), seconds = started.elapsed().as_secs_f64(), "audit done");
     let started = std::time::Instant::now();

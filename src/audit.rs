@@ -248,6 +248,23 @@ pub fn run(inventory: &Inventory, settings: &Settings, groups: &[String]) -> Res
     Ok(Audit { devices, users, rule_counts, groups: groups.to_vec() })
 }
 
+/// Gives every device of a user in scope that user's `recipient`, as the users' report writes it:
+/// the directory's UPN (from the group or the members export) where the device names the user by id
+/// or by another spelling, so that the two reports agree. Without a scope nothing changes. Returns how
+/// many devices changed.
+pub fn use_directory_spelling(inventory: &mut Inventory, groups: &[String]) -> Result<usize, Error> {
+    let (Some(users), Some(owners)) = scope(inventory, groups)? else { return Ok(0) };
+    let mut changed = 0;
+    for (device, owner) in inventory.devices.iter_mut().zip(owners) {
+        let Some(recipient) = owner.map(|owner| &users[owner].recipient) else { continue };
+        if device.recipient.as_ref() != Some(recipient) {
+            device.recipient = Some(recipient.clone());
+            changed += 1;
+        }
+    }
+    Ok(changed)
+}
+
 /// Per device (by inventory index), the 1-based rank of its recipient among the distinct recipients
 /// of the audited devices in sorted order; 0 for no recipient (sorts first) or out of scope.
 fn recipient_ranks(inventory: &Inventory, in_scope: &(dyn Fn(usize) -> bool + Sync)) -> Vec<u32> {
@@ -605,6 +622,34 @@ mod tests {
         let eve = user(&audit, "eve@x");
         assert_eq!((eve.verdict, eve.devices, reasons(eve)), (Verdict::Unreachable, 0, vec!["no-managed-device"]));
         assert_eq!(audit.groups, vec!["g1".to_owned()]);
+    }
+
+    #[test]
+    fn a_user_matched_by_id_has_one_spelling_in_both_reports() {
+        let mut inv = inventory(vec![
+            // Named by id only, by a former UPN with the same id, and by the directory's UPN itself.
+            Device { recipient: Some("bob-guid".into()), user_id: Some("bob-guid".into()), ..ready("d1", "") },
+            Device { recipient: Some("robert@x".into()), user_id: Some("bob-guid".into()), ..ready("d2", "") },
+            ready("d3", "bob@x"),
+            ready("d4", "out@x"),
+        ]);
+        inv.scoped_members = Some(vec![Member {
+            id: Some("bob-guid".into()),
+            user_principal_name: Some("Bob@X".into()),
+            display_name: None,
+        }]);
+        assert_eq!(use_directory_spelling(&mut inv, &[]).unwrap(), 2);
+        let recipients: Vec<_> = inv.devices.iter().map(|d| d.recipient.as_deref()).collect();
+        assert_eq!(recipients, vec![Some("bob@x"), Some("bob@x"), Some("bob@x"), Some("out@x")], "out of scope: kept");
+        let audit = run(&inv, &settings(), &[]).unwrap();
+        assert_eq!(audit.users.len(), 1);
+        assert_eq!((&*audit.users[0].recipient, audit.users[0].devices), ("bob@x", 3));
+        for result in &audit.devices {
+            assert_eq!(inv.devices[result.device].recipient.as_deref(), Some("bob@x"));
+        }
+        let mut unscoped = inventory(vec![ready("d1", "bob-guid")]);
+        assert_eq!(use_directory_spelling(&mut unscoped, &[]).unwrap(), 0);
+        assert_eq!(unscoped.devices[0].recipient.as_deref(), Some("bob-guid"));
     }
 
     #[test]

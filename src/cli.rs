@@ -9,6 +9,7 @@ use clap::{Args, Parser, Subcommand, ValueEnum};
 use crate::report::StdoutFormat;
 use crate::sim::server::{ApplePush, ManagedGooglePlay};
 use crate::source::graph::{AppsVia, Cloud};
+use crate::source::intune_export::DateOrder;
 
 #[derive(Debug, Parser)]
 #[command(
@@ -75,6 +76,7 @@ value_enum!(ManagedGooglePlay {
     ManagedGooglePlay::Missing => "missing",
     ManagedGooglePlay::Forbidden => "forbidden",
 });
+value_enum!(DateOrder { DateOrder::MonthFirst => "mdy", DateOrder::DayFirst => "dmy" });
 
 /// How devices are read from Graph.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -129,6 +131,10 @@ pub struct SourceArgs {
     /// Target users (CSV with a userPrincipalName or UPN column), with --intune-export.
     #[arg(long, value_name = "USERS.csv", requires = "intune_export")]
     pub members_export: Option<PathBuf>,
+
+    /// The order of day and month in the CSV files' slash dates (default: found from the dates, else mdy).
+    #[arg(long, value_enum, value_name = "ORDER")]
+    pub date_order: Option<DateOrder>,
 
     /// Accept an inventory that could not be read whole; every report then says so.
     #[arg(long)]

@@ -48,6 +48,17 @@ pub fn parse_graph_time(raw: Option<&str>) -> Option<DateTime<Utc>> {
     (time.year() > 1).then_some(time)
 }
 
+/// The enrolling user, when the source names one: its UPN, or its id when that is not the primary
+/// user's (the same user is better named by the primary user's UPN). An id given here is lower-cased
+/// with the UPNs; Graph writes object ids in lower case anyway.
+fn enrolling_user<'a>(raw: &DeviceRecord<'a>) -> Option<&'a str> {
+    let upn = raw.enrolled_by_user_principal_name.filter(|upn| !upn.trim().is_empty());
+    upn.or_else(|| {
+        let id = classify::user_id(raw.enrolled_by_user_id)?;
+        (!classify::user_id(raw.user_id).is_some_and(|primary| primary.eq_ignore_ascii_case(id))).then_some(id)
+    })
+}
+
 /// Classifies a device record (docs/rules.md, "How a device is classified"). Err names what is wrong.
 /// Repeated values are interned in `interner`.
 pub fn normalise(raw: &DeviceRecord<'_>, interner: &mut Interner) -> Result<Device, String> {
@@ -67,7 +78,7 @@ pub fn normalise(raw: &DeviceRecord<'_>, interner: &mut Interner) -> Result<Devi
     Ok(Device {
         id: id.to_owned(),
         name: raw.device_name.unwrap_or("").to_owned(),
-        recipient: classify::recipient(raw.enrolled_by_user_principal_name, raw.user_principal_name, raw.user_id)
+        recipient: classify::recipient(enrolling_user(raw), raw.user_principal_name, raw.user_id)
             .map(|recipient| interner.get(&recipient)),
         user_id: classify::user_id(raw.user_id).map(str::to_owned),
         user_display_name: raw.user_display_name.filter(|v| !v.trim().is_empty()).map(str::to_owned),
@@ -301,6 +312,25 @@ mod tests {
         assert_eq!(inv.devices.len(), 2);
         assert_eq!(inv.duplicate_ids, vec!["a".to_owned()]);
         assert!(inv.source.warnings[0].contains("1 device record(s)"));
+    }
+
+    #[test]
+    fn an_enrolling_user_known_by_id_is_the_recipient_unless_it_is_the_primary_user() {
+        let recipient = |enrolled_by_upn, enrolled_by_id| {
+            let record = DeviceRecord {
+                user_principal_name: Some("Ann@X"),
+                user_id: Some("AB-1"),
+                enrolled_by_user_principal_name: enrolled_by_upn,
+                enrolled_by_user_id: enrolled_by_id,
+                ..raw("d")
+            };
+            normalise(&record, &mut Interner::default()).unwrap().recipient.map(|r| r.to_string())
+        };
+        assert_eq!(recipient(None, Some("ab-1")).as_deref(), Some("ann@x"), "the primary user, by UPN");
+        assert_eq!(recipient(None, Some("CD-2")).as_deref(), Some("cd-2"), "someone else, by id");
+        assert_eq!(recipient(Some("Dem@X"), Some("CD-2")).as_deref(), Some("dem@x"), "a UPN first");
+        assert_eq!(recipient(None, Some(classify::NIL_USER_ID)).as_deref(), Some("ann@x"));
+        assert_eq!(recipient(None, None).as_deref(), Some("ann@x"));
     }
 
     #[test]

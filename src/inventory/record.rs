@@ -26,8 +26,11 @@ pub struct DeviceRecord<'a> {
     /// Beta `ownerType`, used when `managedDeviceOwnerType` is absent.
     pub owner_type: Option<&'a str>,
     pub last_sync_date_time: Option<&'a str>,
-    /// `enrolledDateTime`.
+    /// When the device enrolled (`enrolledDateTime`; the exports' enrollment date, as RFC 3339).
     pub enrolled_date_time: Option<&'a str>,
     /// Beta `hardwareInformation.isSharedDevice`; `None` when the source does not give it as a bool.
     pub is_shared_device: Option<bool>,
+    /// The enrolling user's object id, where the source names the enrolling user by id rather than by
+    /// UPN (the `Devices` report's `EnrolledByUser`).
+    pub enrolled_by_user_id: Option<&'a str>,
 }

@@ -173,6 +173,7 @@ impl GraphDevice<'_> {
             last_sync_date_time: self.last_sync_date_time.as_deref(),
             enrolled_date_time: self.enrolled_date_time.as_deref(),
             is_shared_device: self.hardware_information.and_then(|hardware| hardware.is_shared_device),
+            enrolled_by_user_id: None,
         }
     }
 

@@ -403,3 +403,42 @@ fn intune_exports_audit_and_members_scope_the_users() {
     assert_eq!(run.code, 2);
     assert!(run.stderr.contains("line 3"), "{}", run.stderr);
 }
+
+#[test]
+fn exports_as_admins_have_them() {
+    // The `Devices` report's codes and label twins, day-first dates, a user the members file names by id.
+    let (_d, devices) = temp_file(
+        "devices.csv",
+        b"DeviceId,OS,OwnerType,OwnerType_loc,ManagementAgents,UserId,UPN,LastContact\n\
+          d1,iOS,1,Corporate,2,u-ann,,25/11/2026 08:00\n\
+          d2,iOS,1,Corporate,2,u-bob,bob@contoso.com,24/11/2026 08:00\n",
+    );
+    let (_m, members) =
+        temp_file("members.csv", b"id,userPrincipalName\nu-ann,Ann@Contoso.com\nu-bob,bob@contoso.com\n");
+    let run = audit(&["--intune-export", devices.to_str().unwrap(), "--members-export", members.to_str().unwrap()]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    let rows = run.rows("devices.csv");
+    let d1 = by(&rows, "device_id", "d1");
+    assert_eq!(d1["recipient"], "ann@contoso.com", "the directory's spelling, not the id");
+    assert_eq!((d1["ownership"].as_str(), d1["management_agent"].as_str()), ("company", "mdm"));
+    assert_eq!(d1["last_sync"], "2026-11-25T08:00:00Z");
+    let users = run.rows("users.csv");
+    assert_eq!(by(&users, "recipient", "ann@contoso.com")["devices"], "1");
+
+    let (_x, mixed) = temp_file("mixed.csv", b"Device ID,OS,Last check-in\nd1,iOS,25/11/2026\nd2,iOS,11/25/2026\n");
+    let run = audit(&["--intune-export", mixed.to_str().unwrap()]);
+    assert_eq!(run.code, 2);
+    assert!(
+        run.stderr.contains("mixed.csv") && run.stderr.contains("line 2") && run.stderr.contains("line 3"),
+        "{}",
+        run.stderr
+    );
+    let run = audit(&["--intune-export", mixed.to_str().unwrap(), "--date-order", "dmy"]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    assert_eq!(by(&run.rows("devices.csv"), "device_id", "d1")["last_sync"], "2026-11-25T00:00:00Z");
+
+    let (_j, json) = temp_file("devices.json", b"{\"value\": []}");
+    let run = audit(&["--intune-export", json.to_str().unwrap()]);
+    assert_eq!(run.code, 2);
+    assert!(run.stderr.contains("JSON, not CSV"), "{}", run.stderr);
+}

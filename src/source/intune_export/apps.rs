@@ -1,0 +1,80 @@
+//! The discovered-apps export (report `AppInvRawData`: one row per app per device): the rows of the
+//! apps that the rules look at become app evidence on their devices; the file is streamed, so tens of
+//! millions of rows need no more memory than the apps kept.
+
+use std::collections::HashMap;
+use std::io::Read;
+use std::path::Path;
+use std::sync::Arc;
+
+use super::csv_file::{Csv, Row};
+use super::headers::{header_key, is_header_in, App, Columns, APP_COLUMNS};
+use crate::error::Error;
+use crate::inventory::build::InventoryBuilder;
+use crate::inventory::{AppCatalog, AppEvidence, SourceInfo};
+
+const WHAT: &str = "discovered-apps export";
+
+pub fn read_apps<R: Read>(
+    input: R,
+    path: &Path,
+    catalog: &AppCatalog,
+    builder: &mut InventoryBuilder,
+    source: &mut SourceInfo,
+) -> Result<(), Error> {
+    let mut csv = Csv::new(input, path, WHAT, false)?;
+    let columns = Columns::find(&csv.headers, &APP_COLUMNS);
+    let col = |field: App| columns.of(field as usize);
+    for required in [App::Name, App::DeviceId] {
+        if col(required).is_empty() {
+            let hint = if csv.headers.iter().any(|h| header_key(h) == "devicecount") {
+                " (this looks like the per-app summary, which has no device ids: export the raw app \
+                 inventory, report `AppInvRawData`, with one row per app per device)"
+            } else {
+                ""
+            };
+            return Err(csv.missing(path, WHAT, &APP_COLUMNS[required as usize], hint));
+        }
+    }
+    // Whether the rules care about an app, by name and package id: most rows are other apps, so the
+    // answer is cached and the row is dropped without allocating.
+    let mut wanted: HashMap<String, bool> = HashMap::new();
+    let mut key = String::new();
+    let mut record = csv::ByteRecord::new();
+    while let Some(line) = csv.next_row(&mut record, path)? {
+        let row = Row { record: &record, line, path, headers: &csv.headers };
+        let Some(device_id) = row.first(col(App::DeviceId))? else {
+            return Err(row.without(col(App::DeviceId), "device id"));
+        };
+        if is_header_in(device_id, &APP_COLUMNS) {
+            return Err(row.stray_header(device_id));
+        }
+        let name = row.first(col(App::Name))?.unwrap_or("");
+        let app_id = row.first(col(App::PackageId))?;
+        key.clear();
+        key.push_str(name);
+        key.push('\u{1f}');
+        key.push_str(app_id.unwrap_or(""));
+        let keep = match wanted.get(key.as_str()) {
+            Some(&keep) => keep,
+            None => {
+                let probe = AppEvidence { name: Arc::from(name), id: app_id.map(Arc::from), version: None };
+                let keep = catalog.kind_of(&probe).is_some();
+                if wanted.len() >= 1 << 20 {
+                    wanted.clear();
+                }
+                wanted.insert(key.clone(), keep);
+                keep
+            }
+        };
+        if !keep {
+            continue;
+        }
+        let version = row.first(col(App::Version))?;
+        let interner = builder.interner();
+        let app = AppEvidence { name: interner.get(name), id: interner.opt(app_id), version: interner.opt(version) };
+        builder.attach_app(device_id, app);
+    }
+    source.warnings.extend(csv.repeated_headers_warning(path, WHAT));
+    Ok(())
+}
