@@ -31,11 +31,13 @@ fn cases() -> Vec<Case> {
             name: "personal work profile, told by the OS alone",
             graph: json!({"id": "d-wp", "deviceName": "Bob Pixel", "userId": "u-bob", "userPrincipalName": "bob@contoso.com",
                 "userDisplayName": "Bob", "operatingSystem": "AndroidForWork", "osVersion": "14", "managementAgent": "mdm",
-                "managementState": "managed", "managedDeviceOwnerType": "personal", "lastSyncDateTime": "2026-11-20T08:00:00Z"}),
+                "managementState": "managed", "managedDeviceOwnerType": "personal", "lastSyncDateTime": "2026-11-20T08:00:00Z",
+                "enrolledDateTime": "2026-11-22T09:00:00Z"}),
             csv: "Device ID,Device name,OS,OS version,Managed by,Device state,Ownership,Primary user UPN,UserId,\
-                  Primary user display name,Last check-in\n\
-                  d-wp,Bob Pixel,AndroidForWork,14,Intune,Managed,Personal,bob@contoso.com,u-bob,Bob,2026-11-20 08:00:00.0000000\n",
-            kind: None,
+                  Primary user display name,Last check-in,Enrollment date\n\
+                  d-wp,Bob Pixel,AndroidForWork,14,Intune,Managed,Personal,bob@contoso.com,u-bob,Bob,2026-11-20 08:00:00.0000000,\
+                  2026-11-22 09:00:00.0000000\n",
+            kind: Some((Platform::Android, Some(AndroidMode::PersonalWorkProfile))),
         },
         Case {
             name: "corporate iPhone, in the Devices report's numeric codes",
@@ -55,7 +57,7 @@ fn cases() -> Vec<Case> {
                 "lastSyncDateTime": "2026-10-01T00:00:00Z"}),
             csv: "Device ID,Device name,OS,Managed by,Ownership,Primary user UPN,Last check-in\n\
                   d-unk,Mystery,Unknown,MDM,Unknown,cid@contoso.com,2026-10-01\n",
-            kind: None,
+            kind: Some((Platform::Unknown, None)),
         },
         Case {
             name: "corporate fully managed Android, day-first dates",
