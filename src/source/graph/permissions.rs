@@ -48,7 +48,7 @@ pub const NEEDS: &[Need] = &[
         permission: MANAGED_DEVICES_READ,
         also_granted_by: &["DeviceManagementManagedDevices.ReadWrite.All"],
         requested_by_delegated_sign_in: true,
-        intune_role: Some("Managed devices: Read and Mobile apps: Read (e.g. the Read Only Operator role)"),
+        intune_role: Some("one that reads managed devices and apps (e.g. Read Only Operator)"),
         note: None,
         paths: &[
             "/deviceManagement/managedDevices",
@@ -73,7 +73,7 @@ pub const NEEDS: &[Need] = &[
         permission: "DeviceManagementServiceConfig.Read.All",
         also_granted_by: &["DeviceManagementServiceConfig.ReadWrite.All"],
         requested_by_delegated_sign_in: true,
-        intune_role: Some("Apple MDM push certificates: Read (part of Enrollment programs)"),
+        intune_role: Some("one that reads the tenant's settings (e.g. Read Only Operator)"),
         note: Some("without it the rule is unknown, never a failure"),
         paths: &["/deviceManagement/applePushNotificationCertificate"],
     },
@@ -83,7 +83,7 @@ pub const NEEDS: &[Need] = &[
         permission: "DeviceManagementConfiguration.Read.All",
         also_granted_by: &["DeviceManagementConfiguration.ReadWrite.All"],
         requested_by_delegated_sign_in: true,
-        intune_role: Some("Android for work: Read"),
+        intune_role: Some("one that reads the tenant's settings (e.g. Read Only Operator)"),
         note: Some("without it the rule is unknown, never a failure"),
         paths: &["/deviceManagement/androidManagedStoreAccountEnterpriseSettings"],
     },
@@ -97,7 +97,7 @@ pub const NEEDS: &[Need] = &[
             "DeviceManagementApps.ReadWrite.All",
         ],
         requested_by_delegated_sign_in: false,
-        intune_role: Some("Managed devices: Read"),
+        intune_role: Some("one that reads managed devices (e.g. Read Only Operator)"),
         note: Some(
             "Graph's reference page for creating an export job lists only the ReadWrite permissions; if the job \
              is refused with Read.All, grant DeviceManagementManagedDevices.ReadWrite.All",
@@ -110,7 +110,7 @@ pub const NEEDS: &[Need] = &[
         permission: "DeviceManagementServiceConfig.ReadWrite.All",
         also_granted_by: &[],
         requested_by_delegated_sign_in: false,
-        intune_role: Some("Organization: Update (e.g. the Intune Administrator role)"),
+        intune_role: Some("one that may send notifications (e.g. Intune Administrator)"),
         note: Some("checked in the token before the first send; an audit never needs it"),
         paths: &["/sendCustomNotificationToCompanyPortal"],
     },
@@ -212,7 +212,7 @@ pub fn forbidden_hint(path: &str, token: Option<&str>, message: Option<&str>) ->
         Some(grants @ Grants::Scopes(_)) if grants.include(permission) || user_refused => match need.intune_role {
             Some(role) => format!(
                 "the signed-in admin's Intune role does not allow this: the token has {permission}, but Intune also \
-                 checks the admin's role; ask for an Intune role with {role} (Intune admin center > Tenant \
+                 checks the admin's own role; ask for an Intune role {role} (Intune admin center > Tenant \
                  administration > Roles)"
             ),
             None => format!("Graph refused although the token has {permission}: check the admin's directory role"),
@@ -232,6 +232,51 @@ pub fn forbidden_hint(path: &str, token: Option<&str>, message: Option<&str>) ->
             "missing permission {permission}: grant it to the app as an application permission, with admin consent \
              (or as a delegated permission for an admin's sign-in)"
         ),
+    })
+}
+
+/// The `permissions` command's table, wrapped to the terminal's width when there is one.
+pub fn table(terminal: bool) -> String {
+    use comfy_table::{presets, ContentArrangement, Table};
+    let mut table = Table::new();
+    table.load_preset(presets::UTF8_FULL_CONDENSED).set_content_arrangement(match terminal {
+        true => ContentArrangement::Dynamic,
+        false => ContentArrangement::Disabled,
+    });
+    table.set_header(vec![
+        "feature",
+        "what it reads or does",
+        "permission",
+        "also enough",
+        "an admin signing in also needs an Intune role",
+    ]);
+    let mut notes = String::from("\nNotes:");
+    for need in NEEDS {
+        table.add_row(vec![
+            need.feature.to_owned(),
+            need.purpose.to_owned(),
+            need.permission.to_owned(),
+            need.also_granted_by.join("\n"),
+            need.intune_role.unwrap_or("-").to_owned(),
+        ]);
+        if let Some(note) = need.note {
+            notes.push_str(&format!("\n- {} ({}): {note}", need.feature, need.permission));
+        }
+    }
+    let scopes: Vec<String> = delegated_audit_scopes("").iter().map(|s| s.trim_start_matches('/').to_owned()).collect();
+    format!(
+        "{table}\nEach permission has the same name as an application permission (app-only sign-in: secret, \
+         certificate, federated token, managed identity; grant it with admin consent) and as a delegated \
+         permission (an admin's sign-in: --interactive, --device-code).\nAn admin's sign-in asks for: {}.{notes}",
+        scopes.join(" ")
+    )
+}
+
+/// The `permissions` command's JSON: the table, and the scopes a delegated sign-in asks for.
+pub fn json() -> serde_json::Value {
+    serde_json::json!({
+        "features": NEEDS,
+        "delegated_sign_in_scopes": delegated_audit_scopes("https://graph.microsoft.com"),
     })
 }
 
