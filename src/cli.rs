@@ -306,6 +306,7 @@ pub struct RulesArgs {
 
 #[derive(Debug, Args)]
 pub struct PermissionsArgs {
+    /// A table for people, or JSON for scripts.
     #[arg(long, value_enum, default_value_t = StdoutFormat::Table)]
     pub format: StdoutFormat,
 }

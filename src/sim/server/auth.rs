@@ -280,12 +280,18 @@ pub(super) fn serve(shared: &Shared, ctx: &Ctx, endpoint: Endpoint, request: &Si
             }
             token(shared, ctx, &tenant, &Form::parse(request.body))
         }
-        Endpoint::DeviceCode(tenant) if post => delegated::device_authorization(shared, ctx, &tenant, &Form::parse(request.body)),
+        Endpoint::DeviceCode(tenant) if post => {
+            delegated::device_authorization(shared, ctx, &tenant, &Form::parse(request.body))
+        }
         Endpoint::DeviceCode(_) => wrong_method("POST"),
         _ if post => wrong_method("GET"),
-        Endpoint::Authorize(tenant) => delegated::authorize(shared, ctx, &tenant, &Form::parse(request.query.unwrap_or("").as_bytes())),
+        Endpoint::Authorize(tenant) => {
+            delegated::authorize(shared, ctx, &tenant, &Form::parse(request.query.unwrap_or("").as_bytes()))
+        }
         Endpoint::DeviceLogin => delegated::device_login_page(),
-        Endpoint::GitHubOidc => workload::github_oidc(shared, ctx, &Form::parse(request.query.unwrap_or("").as_bytes()), request.headers),
+        Endpoint::GitHubOidc => {
+            workload::github_oidc(shared, ctx, &Form::parse(request.query.unwrap_or("").as_bytes()), request.headers)
+        }
         Endpoint::AppServiceIdentity | Endpoint::Imds => workload::managed_identity(
             shared,
             ctx,
@@ -350,20 +356,23 @@ fn token(shared: &Shared, ctx: &Ctx, tenant: &str, form: &Form) -> Out {
             shared.tokens.saw(value);
         }
     }
-    let answer = check_tenant(shared, ctx, tenant)
-        .and_then(|()| required(ctx, form, "grant_type"))
-        .and_then(|grant_type| match grant_type {
-            "client_credentials" => client_credentials(shared, ctx, tenant, form),
-            "authorization_code" => delegated::redeem_code(shared, ctx, tenant, form),
-            "refresh_token" => delegated::redeem_refresh_token(shared, ctx, tenant, form),
-            "urn:ietf:params:oauth:grant-type:device_code" => delegated::poll_device_code(shared, ctx, tenant, form),
-            other => Err(entra_error(
-                ctx,
-                StatusCode::BAD_REQUEST,
-                "unsupported_grant_type",
-                70003,
-                &format!("The app requested an unsupported grant type '{other}'."),
-            )),
+    let answer =
+        check_tenant(shared, ctx, tenant).and_then(|()| required(ctx, form, "grant_type")).and_then(|grant_type| {
+            match grant_type {
+                "client_credentials" => client_credentials(shared, ctx, tenant, form),
+                "authorization_code" => delegated::redeem_code(shared, ctx, tenant, form),
+                "refresh_token" => delegated::redeem_refresh_token(shared, ctx, tenant, form),
+                "urn:ietf:params:oauth:grant-type:device_code" => {
+                    delegated::poll_device_code(shared, ctx, tenant, form)
+                }
+                other => Err(entra_error(
+                    ctx,
+                    StatusCode::BAD_REQUEST,
+                    "unsupported_grant_type",
+                    70003,
+                    &format!("The app requested an unsupported grant type '{other}'."),
+                )),
+            }
         });
     answer.unwrap_or_else(|refused| refused)
 }
@@ -456,13 +465,18 @@ fn check_credential(options: &ServerOptions, ctx: &Ctx, client_id: &str, form: &
             "The request body must contain the following parameter: 'client_assertion' or 'client_secret'.",
         ));
     };
-    let refused = |code: u32, reason: String| entra_error(ctx, StatusCode::UNAUTHORIZED, "invalid_client", code, &reason);
+    let refused =
+        |code: u32, reason: String| entra_error(ctx, StatusCode::UNAUTHORIZED, "invalid_client", code, &reason);
     if form.field("client_assertion_type") != Some(JWT_BEARER) {
-        return Err(refused(700027, format!("Client assertion failed signature validation: client_assertion_type must be '{JWT_BEARER}'.")));
+        return Err(refused(
+            700027,
+            format!("Client assertion failed signature validation: client_assertion_type must be '{JWT_BEARER}'."),
+        ));
     }
     let now = chrono::Utc::now().timestamp();
     if workload::is_federated(assertion) {
-        return workload::check_federated(&options.sign_in, assertion, now).map_err(|(code, reason)| refused(code, reason));
+        return workload::check_federated(&options.sign_in, assertion, now)
+            .map_err(|(code, reason)| refused(code, reason));
     }
     check_assertion(assertion, client_id, now)
         .map_err(|reason| refused(700027, format!("Client assertion failed signature validation: {reason}.")))
@@ -498,7 +512,7 @@ pub(super) fn check_assertion(jwt: &str, client_id: &str, now: i64) -> Result<()
 }
 
 /// Whether the `aud` claim (a string or a list) has an audience `wanted` accepts.
-fn audience_matches(claims: &serde_json::Map<String, Value>, wanted: impl Fn(&str) -> bool) -> bool {
+fn audience_matches(claims: &Claims, wanted: impl Fn(&str) -> bool) -> bool {
     match claims.get("aud") {
         Some(Value::Array(items)) => items.iter().any(|v| v.as_str().is_some_and(&wanted)),
         Some(v) => v.as_str().is_some_and(wanted),
@@ -507,12 +521,15 @@ fn audience_matches(claims: &serde_json::Map<String, Value>, wanted: impl Fn(&st
 }
 
 /// The `exp` claim, a number.
-fn expiry(claims: &serde_json::Map<String, Value>) -> Option<i64> {
+fn expiry(claims: &Claims) -> Option<i64> {
     claims.get("exp").and_then(|v| v.as_i64().or_else(|| v.as_f64().map(|f| f as i64)))
 }
 
+/// A JWT's header or claims.
+type Claims = serde_json::Map<String, Value>;
+
 /// A JWT's header and claims; its signature must be there and base64url, but is not verified.
-fn jwt_parts(jwt: &str) -> Result<(serde_json::Map<String, Value>, serde_json::Map<String, Value>), String> {
+fn jwt_parts(jwt: &str) -> Result<(Claims, Claims), String> {
     let parts: Vec<&str> = jwt.split('.').collect();
     let [header, claims, signature] = parts.as_slice() else {
         return Err("the assertion is not a JWT of three parts".to_owned());
@@ -529,7 +546,7 @@ fn decode(part: &str) -> Option<Vec<u8>> {
     base64::engine::general_purpose::URL_SAFE_NO_PAD.decode(part.trim_end_matches('=')).ok()
 }
 
-fn json_part(part: &str, what: &str) -> Result<serde_json::Map<String, Value>, String> {
+fn json_part(part: &str, what: &str) -> Result<Claims, String> {
     let bytes = decode(part).ok_or_else(|| format!("the JWT {what} is not base64url"))?;
     match serde_json::from_slice(&bytes) {
         Ok(Value::Object(map)) => Ok(map),
@@ -569,7 +586,8 @@ pub(super) mod tests {
     #[test]
     fn issued_tokens_carry_their_grants() {
         let tokens = Tokens::default();
-        let token = tokens.issue("http://sim", "t", "app", Duration::from_secs(60), Grants::Scopes(vec!["A.Read.All".into()]));
+        let token =
+            tokens.issue("http://sim", "t", "app", Duration::from_secs(60), Grants::Scopes(vec!["A.Read.All".into()]));
         assert_eq!(Grants::of_token(&token), Some(Grants::Scopes(vec!["A.Read.All".into()])));
         let mut headers = HeaderMap::new();
         headers.insert(axum::http::header::AUTHORIZATION, format!("Bearer {token}").parse().unwrap());

@@ -445,8 +445,12 @@ async fn dispatch(shared: &Shared, ctx: &Ctx, request: Request) -> Out {
                     "The request body could not be read.",
                 );
             };
-            let request =
-                auth::SignInRequest { method: &parts.method, query: parts.uri.query(), headers: &parts.headers, body: &body };
+            let request = auth::SignInRequest {
+                method: &parts.method,
+                query: parts.uri.query(),
+                headers: &parts.headers,
+                body: &body,
+            };
             auth::serve(shared, ctx, endpoint, &request)
         }
         Route::Graph(op) => {

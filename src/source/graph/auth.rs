@@ -52,10 +52,20 @@ enum Source {
     /// `GRAPH_ACCESS_TOKEN`: used as is.
     Ready(Secret),
     /// Client credentials (app-only).
-    App { app: Registration, scope: String, proof: Proof },
-    ManagedIdentity { identity: ManagedIdentity, resource: String },
+    App {
+        app: Registration,
+        scope: String,
+        proof: Proof,
+    },
+    ManagedIdentity {
+        identity: ManagedIdentity,
+        resource: String,
+    },
     /// An admin signs in.
-    Delegated { app: Registration, delegated: Delegated },
+    Delegated {
+        app: Registration,
+        delegated: Delegated,
+    },
 }
 
 /// The app registration a sign-in speaks for, and where it signs in.
@@ -148,7 +158,9 @@ impl Auth {
             Credential::ManagedIdentity(identity) => {
                 Source::ManagedIdentity { identity: identity.clone(), resource: endpoints.graph.clone() }
             }
-            Credential::Interactive { redirect_port } => delegated(Flow::Interactive { redirect_port: *redirect_port })?,
+            Credential::Interactive { redirect_port } => {
+                delegated(Flow::Interactive { redirect_port: *redirect_port })?
+            }
             Credential::DeviceCode => delegated(Flow::DeviceCode)?,
         };
         Ok(Auth { source, state: tokio::sync::Mutex::new(State::default()) })
@@ -190,8 +202,9 @@ impl Auth {
     }
 
     async fn refresh(&self, state: &mut State, transport: &Transport) -> Result<Bearer, Failure> {
-        let asked_at = Instant::now();
-        let issued = self.issue(state, transport).await.map_err(|failure| failure.within(self.describe()))?;
+        let mut asked_at = Instant::now();
+        let issued =
+            self.issue(state, transport, &mut asked_at).await.map_err(|failure| failure.within(self.describe()))?;
         if let Some(refresh_token) = issued.refresh_token {
             state.refresh_token = Some(refresh_token);
         }
@@ -199,12 +212,14 @@ impl Auth {
         tracing::debug!(lifetime_s = issued.lifetime.as_secs_f64(), "signed in");
         state.generation += 1;
         let bearer = Bearer { token: issued.access_token.clone(), generation: state.generation };
-        state.token = Some(Token { value: issued.access_token, renew_at: asked_at + issued.lifetime.saturating_sub(margin) });
+        state.token =
+            Some(Token { value: issued.access_token, renew_at: asked_at + issued.lifetime.saturating_sub(margin) });
         Ok(bearer)
     }
 
-    /// Asks for a new token, the way the credential says.
-    async fn issue(&self, state: &mut State, transport: &Transport) -> Result<Issued, Failure> {
+    /// Asks for a new token, the way the credential says. A person's sign-in moves `asked_at` to when
+    /// it finished: the token's lifetime starts then, not when the person was asked.
+    async fn issue(&self, state: &mut State, transport: &Transport, asked_at: &mut Instant) -> Result<Issued, Failure> {
         match &self.source {
             Source::Ready(token) => {
                 Ok(Issued { access_token: token.clone(), lifetime: Duration::from_secs(86_400), refresh_token: None })
@@ -213,7 +228,9 @@ impl Auth {
             Source::ManagedIdentity { identity, resource } => identity.token(resource, transport).await,
             Source::Delegated { app, delegated } => {
                 let Some(refresh_token) = state.refresh_token.clone() else {
-                    return delegated.sign_in(app, transport).await;
+                    let issued = delegated.sign_in(app, transport).await;
+                    *asked_at = Instant::now();
+                    return issued;
                 };
                 let refreshed = delegated.refresh(app, &refresh_token, transport).await;
                 if refreshed.as_ref().is_err_and(|failure| failure.status.is_some()) {
@@ -248,12 +265,24 @@ impl Auth {
 }
 
 /// The client-credentials grant: the app proves itself with a secret or an assertion.
-async fn client_credentials(app: &Registration, scope: &str, proof: &Proof, transport: &Transport) -> Result<Issued, Failure> {
+async fn client_credentials(
+    app: &Registration,
+    scope: &str,
+    proof: &Proof,
+    transport: &Transport,
+) -> Result<Issued, Failure> {
     let assertion = match proof {
         Proof::Secret(_) => None,
-        Proof::Certificate(certificate) => Some(certificate.assertion(&app.token_url, &app.client_id).map_err(|e| {
-            token::failure("POST", &app.token_url, FailureKind::NotSent, format!("cannot sign the client assertion: {e}"))
-        })?),
+        Proof::Certificate(certificate) => {
+            Some(certificate.assertion(&app.token_url, &app.client_id).map_err(|e| {
+                token::failure(
+                    "POST",
+                    &app.token_url,
+                    FailureKind::NotSent,
+                    format!("cannot sign the client assertion: {e}"),
+                )
+            })?)
+        }
         Proof::Federated(source) => Some(source.read(transport).await?),
     };
     let mut form: Vec<(&str, &str)> =

@@ -369,8 +369,7 @@ impl Transport {
         failure.read_body(&body);
         if status == 403 && call.auth.is_some() {
             // The token's own claims say whether it lacks the permission, or an Intune role limits it.
-            failure.hint =
-                forbidden_hint(&url_path(call.url), token.map(Secret::expose), failure.message.as_deref());
+            failure.hint = forbidden_hint(&url_path(call.url), token.map(Secret::expose), failure.message.as_deref());
         }
         Err(Attempted::Failed(Outcome::Status { status, retry_after }, failure.into()))
     }

@@ -370,7 +370,9 @@ pub(crate) fn credential_from(
                 header: Secret::new(header.trim()),
             },
             _ => match var("INTUNE_REACH_IMDS_URL") {
-                Some(url) => IdentityEndpoint::Imds { url: checked_endpoint("INTUNE_REACH_IMDS_URL", &url, Reach::Loopback)? },
+                Some(url) => {
+                    IdentityEndpoint::Imds { url: checked_endpoint("INTUNE_REACH_IMDS_URL", &url, Reach::Loopback)? }
+                }
                 None => IdentityEndpoint::Imds { url: IMDS_TOKEN_URL.to_owned() },
             },
         };
@@ -566,7 +568,10 @@ mod tests {
             ("AZURE_CLIENT_CERTIFICATE_PATH", "/env/cert.pem"),
             ("AZURE_CLIENT_SECRET", "s"),
         ]);
-        assert_eq!(credential_from(&no_token, &files(None, Some(cert))).unwrap(), Credential::Certificate(cert.to_owned()));
+        assert_eq!(
+            credential_from(&no_token, &files(None, Some(cert))).unwrap(),
+            Credential::Certificate(cert.to_owned())
+        );
         assert_eq!(
             credential_from(&no_token, &files(None, None)).unwrap(),
             Credential::Certificate(PathBuf::from("/env/cert.pem"))
@@ -632,10 +637,8 @@ mod tests {
             managed_identity_client_id: Some(" user-assigned-id "),
             ..SignInFlags::default()
         };
-        let app_service = env(&[
-            ("IDENTITY_ENDPOINT", "http://169.254.129.2:8081/msi/token"),
-            ("IDENTITY_HEADER", "header-secret"),
-        ]);
+        let app_service =
+            env(&[("IDENTITY_ENDPOINT", "http://169.254.129.2:8081/msi/token"), ("IDENTITY_HEADER", "header-secret")]);
         assert_eq!(
             credential_from(&app_service, &managed).unwrap(),
             Credential::ManagedIdentity(ManagedIdentity {

@@ -174,7 +174,8 @@ impl Grants {
 
     /// Whether these grants include `permission` or a broader permission the table names for it.
     pub fn include(&self, permission: &str) -> bool {
-        let broader = NEEDS.iter().filter(|n| n.permission.eq_ignore_ascii_case(permission)).flat_map(|n| n.also_granted_by);
+        let broader =
+            NEEDS.iter().filter(|n| n.permission.eq_ignore_ascii_case(permission)).flat_map(|n| n.also_granted_by);
         let wanted: Vec<&str> = std::iter::once(permission).chain(broader.copied()).collect();
         self.names().iter().any(|name| wanted.iter().any(|w| w.eq_ignore_ascii_case(name)))
     }
@@ -220,7 +221,9 @@ pub fn forbidden_hint(path: &str, token: Option<&str>, message: Option<&str>) ->
         Some(grants) if !grants.include(permission) => {
             let how = match grants {
                 Grants::Roles(_) => "grant it to the app registration as an application permission, with admin consent",
-                Grants::Scopes(_) => "add it to the app registration as a delegated permission, consent, and sign in again",
+                Grants::Scopes(_) => {
+                    "add it to the app registration as a delegated permission, consent, and sign in again"
+                }
             };
             format!("the token lacks {permission} ({}): {how}", grants.describe())
         }
@@ -294,7 +297,10 @@ pub(crate) mod tests {
     fn paths_map_to_their_feature_the_longest_match_winning() {
         let feature = |path: &str| need_for_path(path).map(|n| (n.feature, n.permission));
         assert_eq!(feature("/beta/deviceManagement/managedDevices?$top=1"), Some(("audit", MANAGED_DEVICES_READ)));
-        assert_eq!(feature("/beta/deviceManagement/detectedApps/x/managedDevices"), Some(("audit", MANAGED_DEVICES_READ)));
+        assert_eq!(
+            feature("/beta/deviceManagement/detectedApps/x/managedDevices"),
+            Some(("audit", MANAGED_DEVICES_READ))
+        );
         assert_eq!(feature("/beta/$batch"), Some(("audit", MANAGED_DEVICES_READ)));
         assert_eq!(feature("/v1.0/groups/g/transitiveMembers"), Some(("--group", "GroupMember.Read.All")));
         assert_eq!(
@@ -305,7 +311,10 @@ pub(crate) mod tests {
             feature("/beta/deviceManagement/androidManagedStoreAccountEnterpriseSettings"),
             Some(("tenant checks", "DeviceManagementConfiguration.Read.All"))
         );
-        assert_eq!(feature("/beta/deviceManagement/reports/exportJobs('x')").map(|f| f.0), Some("--devices-via export"));
+        assert_eq!(
+            feature("/beta/deviceManagement/reports/exportJobs('x')").map(|f| f.0),
+            Some("--devices-via export")
+        );
         let send = Some(("send", "DeviceManagementServiceConfig.ReadWrite.All"));
         assert_eq!(feature("/beta/deviceManagement/managedDevices/d1/sendCustomNotificationToCompanyPortal"), send);
         assert_eq!(feature("/beta/deviceManagement/sendCustomNotificationToCompanyPortal"), send);

@@ -148,7 +148,8 @@ pub(super) fn authorize(shared: &Shared, ctx: &Ctx, tenant: &str, query: &Form) 
         let code = secret(shared, "code");
         let challenge = query.field("code_challenge").unwrap_or_default().to_owned();
         let consent = consent(options, client, scope);
-        let entry = Code { consent, redirect_uri: redirect_uri.to_owned(), challenge, expires: Instant::now() + CODE_LIFETIME };
+        let entry =
+            Code { consent, redirect_uri: redirect_uri.to_owned(), challenge, expires: Instant::now() + CODE_LIFETIME };
         keep(&shared.tokens.flows.codes, code.clone(), entry);
         back.append_pair("code", &code);
     }
@@ -164,7 +165,12 @@ pub(super) fn authorize(shared: &Shared, ctx: &Ctx, tenant: &str, query: &Form) 
 
 fn html(status: StatusCode, body: &str) -> Out {
     let page = format!("<!doctype html><html><head><title>Simulated Entra ID</title></head><body>{body}</body></html>");
-    Out { status, headers: vec![("content-type", "text/html; charset=utf-8".to_owned())], body: page.into_bytes(), login: true }
+    Out {
+        status,
+        headers: vec![("content-type", "text/html; charset=utf-8".to_owned())],
+        body: page.into_bytes(),
+        login: true,
+    }
 }
 
 /// `grant_type=authorization_code`: the code, its redirect URI and its PKCE verifier.
@@ -173,17 +179,30 @@ pub(super) fn redeem_code(shared: &Shared, ctx: &Ctx, tenant: &str, form: &Form)
     let code = required(ctx, form, "code")?;
     let redirect_uri = required(ctx, form, "redirect_uri")?;
     let verifier = required(ctx, form, "code_verifier")?;
-    let Some(entry) = lock(&shared.tokens.flows.codes).remove(code) else {
+    let entry = lock(&shared.tokens.flows.codes).remove(code);
+    let Some(entry) = entry else {
         return Err(invalid_grant(ctx, 54005, "OAuth2 Authorization code was already redeemed, please retry with a new valid code or use an existing refresh token."));
     };
     if Instant::now() > entry.expires {
-        return Err(invalid_grant(ctx, 70008, "The provided authorization code or refresh token has expired due to inactivity."));
+        return Err(invalid_grant(
+            ctx,
+            70008,
+            "The provided authorization code or refresh token has expired due to inactivity.",
+        ));
     }
     if entry.consent.client != client || entry.redirect_uri != redirect_uri {
-        return Err(invalid_grant(ctx, 70000, "The provided authorization code was issued to another client or redirect URI."));
+        return Err(invalid_grant(
+            ctx,
+            70000,
+            "The provided authorization code was issued to another client or redirect URI.",
+        ));
     }
     if pkce_challenge(verifier) != entry.challenge {
-        return Err(invalid_grant(ctx, 501481, "The Code_Verifier does not match the code_challenge supplied in the authorization request."));
+        return Err(invalid_grant(
+            ctx,
+            501481,
+            "The Code_Verifier does not match the code_challenge supplied in the authorization request.",
+        ));
     }
     Ok(issue(shared, tenant, &entry.consent))
 }
@@ -192,9 +211,15 @@ pub(super) fn redeem_code(shared: &Shared, ctx: &Ctx, tenant: &str, form: &Form)
 pub(super) fn redeem_refresh_token(shared: &Shared, ctx: &Ctx, tenant: &str, form: &Form) -> Result<Out, Out> {
     let client = check_client(shared, ctx, tenant, form)?;
     let refresh_token = required(ctx, form, "refresh_token")?;
-    match lock(&shared.tokens.flows.refresh_tokens).remove(refresh_token) {
+    // The lock is released before `issue`, which stores the rotated refresh token.
+    let consent = lock(&shared.tokens.flows.refresh_tokens).remove(refresh_token);
+    match consent {
         Some(consent) if consent.client == client => Ok(issue(shared, tenant, &consent)),
-        _ => Err(invalid_grant(ctx, 9002313, "Invalid request. Request is malformed or invalid: the refresh token is not valid.")),
+        _ => Err(invalid_grant(
+            ctx,
+            9002313,
+            "Invalid request. Request is malformed or invalid: the refresh token is not valid.",
+        )),
     }
 }
 
@@ -243,7 +268,13 @@ pub(super) fn poll_device_code(shared: &Shared, ctx: &Ctx, tenant: &str, form: &
     let options = &shared.options.sign_in;
     let mut codes = lock(&shared.tokens.flows.device_codes);
     let Some(entry) = codes.get_mut(device_code) else {
-        return Err(entra_error(ctx, StatusCode::BAD_REQUEST, "bad_verification_code", 70018, "Invalid verification code due to User typing in wrong user code for device code flow."));
+        return Err(entra_error(
+            ctx,
+            StatusCode::BAD_REQUEST,
+            "bad_verification_code",
+            70018,
+            "Invalid verification code due to User typing in wrong user code for device code flow.",
+        ));
     };
     let answer = |error: &str, code: u32, text: &str| Err(entra_error(ctx, StatusCode::BAD_REQUEST, error, code, text));
     if Instant::now() > entry.expires {
@@ -256,13 +287,21 @@ pub(super) fn poll_device_code(shared: &Shared, ctx: &Ctx, tenant: &str, form: &
     }
     if entry.pending > 0 {
         entry.pending -= 1;
-        return answer("authorization_pending", 70016, "The provided request has not yet been authorized by the user. The user must input their code.");
+        return answer(
+            "authorization_pending",
+            70016,
+            "The provided request has not yet been authorized by the user. The user must input their code.",
+        );
     }
     let consent = entry.consent.clone();
     codes.remove(device_code);
     drop(codes);
     if options.block_device_code {
-        return answer("invalid_grant", 53003, "Access has been blocked by Conditional Access policies. The access policy does not allow token issuance.");
+        return answer(
+            "invalid_grant",
+            53003,
+            "Access has been blocked by Conditional Access policies. The access policy does not allow token issuance.",
+        );
     }
     if options.decline {
         return answer("authorization_declined", 70000, "The end user declined the authorization request.");

@@ -31,7 +31,8 @@ pub(super) fn is_federated(assertion: &str) -> bool {
 
 /// Checks a federated assertion; Entra's code and description when refused.
 pub(super) fn check_federated(options: &SignInOptions, assertion: &str, now: i64) -> Result<(), (u32, String)> {
-    let (_, claims) = jwt_parts(assertion).map_err(|reason| (50027, format!("JWT token is invalid or malformed: {reason}.")))?;
+    let (_, claims) =
+        jwt_parts(assertion).map_err(|reason| (50027, format!("JWT token is invalid or malformed: {reason}.")))?;
     let claim = |name: &str| claims.get(name).and_then(Value::as_str).unwrap_or("");
     let (issuer, subject) = (claim("iss"), claim("sub"));
     match expiry(&claims) {
@@ -44,10 +45,16 @@ pub(super) fn check_federated(options: &SignInOptions, assertion: &str, now: i64
         }
     }
     if issuer.is_empty() || options.federated_issuer.as_deref().is_some_and(|wanted| wanted != issuer) {
-        return Err((700211, format!("No matching federated identity record found for presented assertion issuer '{issuer}'.")));
+        return Err((
+            700211,
+            format!("No matching federated identity record found for presented assertion issuer '{issuer}'."),
+        ));
     }
     if subject.is_empty() || options.federated_subject.as_deref().is_some_and(|wanted| wanted != subject) {
-        return Err((700213, format!("No matching federated identity record found for presented assertion subject '{subject}'.")));
+        return Err((
+            700213,
+            format!("No matching federated identity record found for presented assertion subject '{subject}'."),
+        ));
     }
     Ok(())
 }
@@ -67,7 +74,8 @@ fn header<'h>(headers: &'h HeaderMap, name: &str) -> Option<&'h str> {
 /// `GET /github-oidc/token?audience=...` with the request token: `{"count": 1, "value": "<jwt>"}`.
 pub(super) fn github_oidc(shared: &Shared, _ctx: &Ctx, query: &Form, headers: &HeaderMap) -> Out {
     let options = &shared.options.sign_in;
-    let presented = header(headers, "authorization").and_then(|v| v.strip_prefix("Bearer ").or(v.strip_prefix("bearer ")));
+    let presented =
+        header(headers, "authorization").and_then(|v| v.strip_prefix("Bearer ").or(v.strip_prefix("bearer ")));
     if let Some(presented) = presented {
         shared.tokens.saw(presented);
     }
@@ -112,11 +120,16 @@ pub(super) fn managed_identity(shared: &Shared, _ctx: &Ctx, imds: bool, query: &
     if !proof_ok {
         return match imds {
             true => refuse(StatusCode::BAD_REQUEST, "Required metadata header not specified"),
-            false => refuse(StatusCode::UNAUTHORIZED, "The X-IDENTITY-HEADER header is missing or not this endpoint's."),
+            false => {
+                refuse(StatusCode::UNAUTHORIZED, "The X-IDENTITY-HEADER header is missing or not this endpoint's.")
+            }
         };
     }
     if query.field("api-version") != Some(api_version) {
-        return refuse(StatusCode::BAD_REQUEST, &format!("Required query variable 'api-version' must be {api_version}"));
+        return refuse(
+            StatusCode::BAD_REQUEST,
+            &format!("Required query variable 'api-version' must be {api_version}"),
+        );
     }
     let Some(resource) = query.field("resource") else {
         return refuse(StatusCode::BAD_REQUEST, "Required query variable 'resource' is missing");

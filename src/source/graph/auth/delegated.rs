@@ -20,7 +20,7 @@ use reqwest::Method;
 use serde::Deserialize;
 use sha2::Digest as _;
 
-use super::super::error::{FailureKind, GraphError};
+use super::super::error::FailureKind;
 use super::super::http::{encode, Body, Failure, Transport};
 use super::super::options::{Browser, Prompt, Secret};
 use super::loopback::{Loopback, Outcome};
@@ -71,7 +71,12 @@ impl Delegated {
     }
 
     /// A new access token from the refresh token.
-    pub async fn refresh(&self, app: &Registration, refresh_token: &Secret, transport: &Transport) -> Result<Issued, Failure> {
+    pub async fn refresh(
+        &self,
+        app: &Registration,
+        refresh_token: &Secret,
+        transport: &Transport,
+    ) -> Result<Issued, Failure> {
         let form = [
             ("client_id", app.client_id.as_str()),
             ("grant_type", "refresh_token"),
@@ -96,9 +101,12 @@ impl Delegated {
     ) -> Result<Issued, Failure> {
         let loopback = Loopback::bind(redirect_port).await.map_err(|e| {
             let port = redirect_port.unwrap_or(0);
-            let mut error = failure("GET", &format!("http://localhost:{port}/"), FailureKind::NotSent, format!(
-                "cannot listen on 127.0.0.1:{port} for the browser's reply: {e}"
-            ));
+            let mut error = failure(
+                "GET",
+                &format!("http://localhost:{port}/"),
+                FailureKind::NotSent,
+                format!("cannot listen on 127.0.0.1:{port} for the browser's reply: {e}"),
+            );
             error.hint = Some("choose another --redirect-port, or leave it out for a free one".to_owned());
             error
         })?;
@@ -137,17 +145,22 @@ impl Delegated {
                 token::post_form(transport, &app.token_url, &form).await
             }
             Outcome::Refused { error, description } => {
-                let mut refused = GraphError::new(super::super::error::Service::SignIn, "GET", &authorize, FailureKind::Status);
+                let message = match description {
+                    Some(description) => format!("{error}: {description}"),
+                    None => error.clone(),
+                };
+                let mut refused = failure("GET", &authorize, FailureKind::Unusable, message);
                 refused.code = Some(error);
-                refused.message = description;
-                Err(Box::new(refused))
+                Err(refused)
             }
             Outcome::WrongState => Err(reply_error(
                 FailureKind::Unusable,
                 "the browser brought back a reply with a state this sign-in did not send; it was refused (a reply \
                  to another sign-in, or a forged one)",
             )),
-            Outcome::NoCode => Err(reply_error(FailureKind::Unusable, "the browser brought back a reply without a code")),
+            Outcome::NoCode => {
+                Err(reply_error(FailureKind::Unusable, "the browser brought back a reply without a code"))
+            }
             Outcome::TimedOut => Err(reply_error(
                 FailureKind::TimedOut,
                 &format!("no sign-in came back from the browser within {minutes} min"),
@@ -162,7 +175,9 @@ impl Delegated {
         let authorization: DeviceAuthorization = serde_json::from_slice(&reply.body)
             .ok()
             .filter(|a: &DeviceAuthorization| !a.device_code.is_empty())
-            .ok_or_else(|| failure("POST", &url, FailureKind::Unusable, "the devicecode endpoint answered without a device_code"))?;
+            .ok_or_else(|| {
+                failure("POST", &url, FailureKind::Unusable, "the devicecode endpoint answered without a device_code")
+            })?;
         let device_code = Secret::new(authorization.device_code);
         let message = authorization.message.filter(|m| !m.trim().is_empty()).unwrap_or_else(|| {
             format!(
@@ -187,8 +202,12 @@ impl Delegated {
         ];
         loop {
             if started.elapsed() + interval > lifetime {
-                let mut expired =
-                    failure("POST", &app.token_url, FailureKind::TimedOut, "the device code expired before the sign-in finished");
+                let mut expired = failure(
+                    "POST",
+                    &app.token_url,
+                    FailureKind::TimedOut,
+                    "the device code expired before the sign-in finished",
+                );
                 expired.hint = Some(EXPIRED.to_owned());
                 return Err(expired);
             }
@@ -253,9 +272,10 @@ pub(crate) fn next_poll(code: Option<&str>, interval: Duration) -> Poll {
 /// blocked by policy (53003), MFA registration blocked by risk (53004).
 const CONDITIONAL_ACCESS_CODES: &[u32] = &[50097, 53000, 53001, 53002, 53003, 53004];
 
-/// The `AADSTS` number a description starts with.
+/// The first `AADSTS` number in a description.
 pub(crate) fn aadsts_code(message: &str) -> Option<u32> {
-    let digits: String = message.trim_start().strip_prefix("AADSTS")?.chars().take_while(char::is_ascii_digit).collect();
+    let at = message.find("AADSTS")?;
+    let digits: String = message[at + 6..].chars().take_while(char::is_ascii_digit).collect();
     digits.parse().ok()
 }
 
@@ -266,11 +286,15 @@ fn with_hint(mut failure: Failure, flow: Flow) -> Failure {
         || failure.message.as_deref().is_some_and(|m| m.contains("Conditional Access"));
     let hint = if conditional_access {
         Some(match flow {
-            Flow::DeviceCode => "Conditional Access blocked the sign-in: hardened tenants block device-code sign-in \
+            Flow::DeviceCode => {
+                "Conditional Access blocked the sign-in: hardened tenants block device-code sign-in \
                 on purpose; sign in with --interactive instead, or ask an admin which policy applied (Entra admin \
-                center > Sign-in logs > Conditional Access)",
-            Flow::Interactive { .. } => "Conditional Access blocked the sign-in: ask an admin which policy applied \
-                (Entra admin center > Sign-in logs > Conditional Access), or run from a compliant device",
+                center > Sign-in logs > Conditional Access)"
+            }
+            Flow::Interactive { .. } => {
+                "Conditional Access blocked the sign-in: ask an admin which policy applied \
+                (Entra admin center > Sign-in logs > Conditional Access), or run from a compliant device"
+            }
         })
     } else {
         match code {
@@ -282,7 +306,9 @@ fn with_hint(mut failure: Failure, flow: Flow) -> Failure {
                 "the app registration lacks the redirect URI: add http://localhost under \"Mobile and desktop \
                  applications\" on its Authentication page",
             ),
-            Some(65001) => Some("an admin must consent to the app's delegated permissions (intune-reach permissions lists them)"),
+            Some(65001) => {
+                Some("an admin must consent to the app's delegated permissions (intune-reach permissions lists them)")
+            }
             Some(65004) => Some("the consent was declined in the browser: run the command again and accept"),
             _ if failure.code.as_deref() == Some("access_denied") => {
                 Some("the sign-in was declined in the browser: run the command again and accept")
@@ -349,7 +375,10 @@ mod tests {
     #[test]
     fn pkce_challenge_matches_rfc_7636() {
         // RFC 7636, appendix B.
-        assert_eq!(challenge("dBjftJeZ4CVP-mB92K27uhbUJU1p1r_wW1gFWFOEjXk"), "E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM");
+        assert_eq!(
+            challenge("dBjftJeZ4CVP-mB92K27uhbUJU1p1r_wW1gFWFOEjXk"),
+            "E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM"
+        );
         let verifier = random_base64url(32);
         assert_eq!(verifier.len(), 43);
         assert_ne!(verifier, random_base64url(32));

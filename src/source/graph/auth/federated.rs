@@ -117,7 +117,9 @@ mod tests {
             .and(query_param("api-version", "2.0"))
             .and(query_param("audience", "api://AzureADTokenExchange"))
             .and(header("authorization", "Bearer request-token-1"))
-            .respond_with(ResponseTemplate::new(200).set_body_json(serde_json::json!({"count": 1, "value": "gh.jwt.x"})))
+            .respond_with(
+                ResponseTemplate::new(200).set_body_json(serde_json::json!({"count": 1, "value": "gh.jwt.x"})),
+            )
             .mount(&server)
             .await;
         let source = FederatedToken::GitHubActions {

@@ -65,7 +65,9 @@ impl Loopback {
         let stop = Arc::new(Notify::new());
         let stopped = stop.clone();
         let server = tokio::spawn(
-            axum::serve(self.listener, app).with_graceful_shutdown(async move { stopped.notified().await }).into_future(),
+            axum::serve(self.listener, app)
+                .with_graceful_shutdown(async move { stopped.notified().await })
+                .into_future(),
         );
         let outcome = match tokio::time::timeout(timeout, receiver).await {
             Ok(Ok(outcome)) => outcome,
@@ -97,7 +99,8 @@ async fn answer(State(slot): State<Arc<Slot>>, uri: Uri, RawQuery(query): RawQue
         return (StatusCode::NOT_FOUND, "Not found").into_response();
     }
     let Some(sender) = slot.sender.lock().ok().and_then(|mut sender| sender.take()) else {
-        return (StatusCode::GONE, page("This sign-in is already finished.", "You can close this window.")).into_response();
+        return (StatusCode::GONE, page("This sign-in is already finished.", "You can close this window."))
+            .into_response();
     };
     let code = fields.remove("code");
     let outcome = match (fields.get("state"), code, fields.get("error")) {
@@ -111,7 +114,9 @@ async fn answer(State(slot): State<Arc<Slot>>, uri: Uri, RawQuery(query): RawQue
         _ => Outcome::NoCode,
     };
     let (status, title, text) = match &outcome {
-        Outcome::Code(_) => (StatusCode::OK, "Signed in to intune-reach.", "You can close this window and go back to the terminal."),
+        Outcome::Code(_) => {
+            (StatusCode::OK, "Signed in to intune-reach.", "You can close this window and go back to the terminal.")
+        }
         Outcome::WrongState => (
             StatusCode::BAD_REQUEST,
             "This reply does not belong to the sign-in intune-reach started.",
@@ -129,7 +134,15 @@ async fn answer(State(slot): State<Arc<Slot>>, uri: Uri, RawQuery(query): RawQue
 
 /// The first line of an untrusted text, without control characters, at most 300 characters.
 fn one_line(text: &str) -> String {
-    text.lines().next().unwrap_or("").chars().filter(|c| !c.is_control()).take(300).collect::<String>().trim().to_owned()
+    text.lines()
+        .next()
+        .unwrap_or("")
+        .chars()
+        .filter(|c| !c.is_control())
+        .take(300)
+        .collect::<String>()
+        .trim()
+        .to_owned()
 }
 
 /// A minimal page: fixed texts only, so nothing from the request is ever echoed.
@@ -189,7 +202,9 @@ mod tests {
     async fn an_error_reply_and_a_timeout_are_outcomes() {
         let (loopback, base) = listener().await;
         let waiting = tokio::spawn(async move { loopback.reply("s", Duration::from_secs(10)).await });
-        let url = format!("{base}/?error=access_denied&error_description=AADSTS65004%3A+User+declined.%0D%0ATrace+ID%3A+x&state=s");
+        let url = format!(
+            "{base}/?error=access_denied&error_description=AADSTS65004%3A+User+declined.%0D%0ATrace+ID%3A+x&state=s"
+        );
         client().get(url).send().await.unwrap();
         match waiting.await.unwrap() {
             Outcome::Refused { error, description } => {

@@ -35,11 +35,14 @@ impl ManagedIdentity {
     /// A token for `resource` (the Graph base URL).
     pub(crate) async fn token(&self, resource: &str, transport: &Transport) -> Result<Issued, Failure> {
         let (base, api_version, header) = match &self.endpoint {
-            IdentityEndpoint::AppService { url, header } => (url, APP_SERVICE_API_VERSION, ("X-IDENTITY-HEADER", header.expose())),
+            IdentityEndpoint::AppService { url, header } => {
+                (url, APP_SERVICE_API_VERSION, ("X-IDENTITY-HEADER", header.expose()))
+            }
             IdentityEndpoint::Imds { url } => (url, IMDS_API_VERSION, ("Metadata", "true")),
         };
-        let mut url = url::Url::parse(base)
-            .map_err(|e| token::failure("GET", base, super::super::error::FailureKind::NotSent, format!("not a URL: {e}")))?;
+        let mut url = url::Url::parse(base).map_err(|e| {
+            token::failure("GET", base, super::super::error::FailureKind::NotSent, format!("not a URL: {e}"))
+        })?;
         url.query_pairs_mut().append_pair("api-version", api_version).append_pair("resource", resource);
         if let Some(client_id) = &self.client_id {
             url.query_pairs_mut().append_pair("client_id", client_id);
@@ -132,8 +135,10 @@ mod tests {
         };
         let issued = identity.token("https://graph.microsoft.com", &transport()).await.unwrap();
         assert_eq!((issued.access_token.expose(), issued.lifetime.as_secs()), ("imds-token", 86_399));
-        let elsewhere =
-            ManagedIdentity { client_id: None, endpoint: IdentityEndpoint::Imds { url: format!("{}/other", server.uri()) } };
+        let elsewhere = ManagedIdentity {
+            client_id: None,
+            endpoint: IdentityEndpoint::Imds { url: format!("{}/other", server.uri()) },
+        };
         let error = elsewhere.token("https://graph.microsoft.com", &transport()).await.unwrap_err();
         assert_eq!((error.status, error.code.as_deref()), (Some(400), Some("invalid_request")));
         assert_eq!(error.message.as_deref(), Some("Required metadata header not specified"));

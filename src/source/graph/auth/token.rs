@@ -93,16 +93,8 @@ pub(crate) async fn send_with_policy(
     body: Body<'_>,
     headers: &[(&str, &str)],
 ) -> Result<Reply, Failure> {
-    let call = Call {
-        method,
-        url,
-        auth: None,
-        body,
-        policy,
-        budget: None,
-        on_throttle: OnThrottle::Retry,
-        phase: None,
-    };
+    let call =
+        Call { method, url, auth: None, body, policy, budget: None, on_throttle: OnThrottle::Retry, phase: None };
     transport.send_boxed(call, headers).await
 }
 
