@@ -361,7 +361,7 @@ pub(crate) mod tests {
         let admin = token_with(serde_json::json!({"scp": "DeviceManagementManagedDevices.Read.All offline_access"}));
         let hint = forbidden_hint(path, Some(&admin), None).unwrap();
         assert!(hint.starts_with("the signed-in admin's Intune role does not allow this"), "{hint}");
-        assert!(hint.contains("Managed devices: Read"), "{hint}");
+        assert!(hint.contains("Read Only Operator"), "{hint}");
         let message = "{\"Message\": \"User is not authorized to perform this operation\"}";
         let hint = forbidden_hint(path, Some(&delegated), Some(message)).unwrap();
         assert!(hint.contains("Intune role"), "Graph's own words win over the token's scopes: {hint}");
