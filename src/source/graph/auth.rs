@@ -338,6 +338,34 @@ mod tests {
     }
 
     #[tokio::test]
+    async fn a_federated_token_is_the_client_assertion_and_is_read_again_on_renewal() {
+        let server = MockServer::start().await;
+        testkit::mount_token(&server, 3600).await;
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join("token");
+        std::fs::write(&file, "federated.one.x").unwrap();
+        let auth = auth_for(&server, Credential::Federated(FederatedToken::File(file.clone())));
+        let transport = transport();
+        let first = auth.bearer(&transport).await.unwrap();
+        std::fs::write(&file, "federated.two.x").unwrap();
+        auth.renew(&transport, first.generation).await.unwrap();
+        let assertions: Vec<String> = server
+            .received_requests()
+            .await
+            .unwrap()
+            .iter()
+            .map(|request| {
+                let fields: std::collections::HashMap<String, String> =
+                    url::form_urlencoded::parse(&request.body).into_owned().collect();
+                assert_eq!(fields["client_assertion_type"], CLIENT_ASSERTION_TYPE);
+                assert_eq!(fields["grant_type"], "client_credentials");
+                fields["client_assertion"].clone()
+            })
+            .collect();
+        assert_eq!(assertions, ["federated.one.x", "federated.two.x"]);
+    }
+
+    #[tokio::test]
     async fn sign_in_error_shows_entra_fields_and_never_the_secret() {
         let server = MockServer::start().await;
         let body = serde_json::json!({
