@@ -10,7 +10,7 @@ use clap::CommandFactory;
 use crate::audit;
 use crate::cli::{
     AuditArgs, Cli, Command, CompletionsArgs, ConnectionArgs, DevicesVia, DoctorArgs, DoctorFormat, FaultArgs,
-    FetchArgs, ManArgs, RulesArgs, RulesFormat, ServeArgs, SimCommand, SnapshotArgs, TenantCheckArgs,
+    FetchArgs, ManArgs, PermissionsArgs, RulesArgs, RulesFormat, ServeArgs, SimCommand, SnapshotArgs, TenantCheckArgs,
 };
 use crate::error::{exit, Error, Incomplete};
 use crate::inventory::{Inventory, SourceInfo};
@@ -45,6 +45,7 @@ pub fn run(cli: Cli) -> Result<i32, Error> {
         Command::Fetch(args) => fetch(&args),
         Command::Rules(args) => rules(&args),
         Command::Doctor(args) => doctor(&args),
+        Command::Permissions(args) => permissions(&args),
         Command::Sim(SimCommand::Snapshot(args)) => sim_snapshot(&args),
         Command::Sim(SimCommand::Serve(args)) => sim_serve(&args),
         Command::Completions(args) => completions(&args),
@@ -115,7 +116,10 @@ fn load_inventory(args: &AuditArgs, settings: &Settings) -> Result<Inventory, Er
 }
 
 /// The demo: a generated tenant, served by the simulated Graph on an ephemeral loopback port and read
-/// through the real Graph client (sign-in, paging, retries), exactly as a live tenant is.
+/// through the real Graph client (sign-in, paging, retries), exactly as a live tenant is. The sign-in
+/// flags choose the simulated flow: `--interactive` (the simulator's authorize page sends the browser
+/// straight back), `--device-code` (it approves after one poll), `--managed-identity` (its identity
+/// endpoint); else the simulator's client secret.
 fn demo_inventory(
     args: &AuditArgs,
     settings: &Settings,
@@ -129,18 +133,33 @@ fn demo_inventory(
         tenant_clock: Some(settings.as_of),
         ..Default::default()
     };
-    let credential = graph::Credential::Secret(graph::Secret::new(server_options.client_secret.clone()));
-    let client_id = server_options.client_id.clone();
+    let connection = &args.connection;
     let fetched = runtime()?.block_on(async {
-        let server = sim::server::start(tenant, server_options, 0).await?;
+        let server = sim::server::start(tenant, server_options.clone(), 0).await?;
+        let credential = if connection.interactive {
+            graph::Credential::Interactive { redirect_port: connection.redirect_port }
+        } else if connection.device_code {
+            graph::Credential::DeviceCode
+        } else if connection.managed_identity {
+            graph::Credential::ManagedIdentity(graph::ManagedIdentity {
+                client_id: connection.managed_identity_client_id.clone(),
+                endpoint: graph::IdentityEndpoint::AppService {
+                    url: format!("{}/msi/token", server.url),
+                    header: graph::Secret::new(server_options.sign_in.identity_header.clone()),
+                },
+            })
+        } else {
+            graph::Credential::Secret(graph::Secret::new(server_options.client_secret.clone()))
+        };
         let mut options = graph::GraphOptions::new(credential);
         options.graph_url = Some(server.url.clone());
         options.login_url = Some(server.url.clone());
         options.tenant_id = Some(server.tenant_id.clone());
-        options.client_id = Some(client_id);
+        options.client_id = Some(server_options.client_id.clone());
         options.groups = args.scope.groups.clone();
         options.catalog = settings.apps.clone();
         options.require_count_match = args.connection.require_count_match;
+        options.browser = graph::Browser::from_env();
         let fetched = graph::fetch(&options, progress).await;
         server.shutdown().await;
         fetched
@@ -173,9 +192,17 @@ fn graph_options(
                 .to_owned(),
         ));
     }
-    let credential =
-        graph::credential_from_env(connection.client_secret_file.as_deref(), connection.certificate.as_deref())?;
+    let credential = graph::credential_from_flags(&graph::SignInFlags {
+        secret_file: connection.client_secret_file.as_deref(),
+        certificate: connection.certificate.as_deref(),
+        interactive: connection.interactive,
+        redirect_port: connection.redirect_port,
+        device_code: connection.device_code,
+        managed_identity: connection.managed_identity,
+        managed_identity_client_id: connection.managed_identity_client_id.as_deref(),
+    })?;
     let mut options = graph::GraphOptions::new(credential);
+    options.browser = graph::Browser::from_env();
     options.cloud = connection.cloud;
     options.graph_url = connection.graph_url.clone();
     options.login_url = connection.login_url.clone();
@@ -291,6 +318,17 @@ fn doctor(args: &DoctorArgs) -> Result<i32, Error> {
             writeln!(out)
         }
         DoctorFormat::Table => out.write_all(crate::doctor::render::text(&diagnosis).as_bytes()),
+    })?;
+    Ok(exit::OK)
+}
+
+fn permissions(args: &PermissionsArgs) -> Result<i32, Error> {
+    print(|out| match args.format {
+        report::StdoutFormat::Json => {
+            serde_json::to_writer_pretty(&mut *out, &graph::permissions::json())?;
+            writeln!(out)
+        }
+        report::StdoutFormat::Table => writeln!(out, "{}", graph::permissions::table(std::io::stdout().is_terminal())),
     })?;
     Ok(exit::OK)
 }

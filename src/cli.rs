@@ -35,6 +35,8 @@ pub enum Command {
     /// Show what the tenant really returns for the rules' assumptions (read-only, counts only: safe to
     /// paste in an issue).
     Doctor(Box<DoctorArgs>),
+    /// List the Microsoft Graph permissions each feature needs, as application and delegated permissions.
+    Permissions(PermissionsArgs),
     /// The simulated Intune tenant.
     #[command(subcommand)]
     Sim(SimCommand),
@@ -242,6 +244,28 @@ pub struct ConnectionArgs {
     #[arg(long, value_name = "FILE")]
     pub certificate: Option<PathBuf>,
 
+    /// Sign in as yourself in the browser (authorization code with PKCE); needs your own public-client
+    /// app registration (--client-id) with the redirect URI http://localhost.
+    #[arg(long, conflicts_with_all = ["device_code", "managed_identity", "client_secret_file", "certificate"])]
+    pub interactive: bool,
+
+    /// The loopback port the browser's reply comes back to, with --interactive (default: a free one).
+    #[arg(long, value_name = "PORT", requires = "interactive")]
+    pub redirect_port: Option<u16>,
+
+    /// Sign in as yourself with a code entered in a browser anywhere (hardened tenants block this).
+    #[arg(long, conflicts_with_all = ["managed_identity", "client_secret_file", "certificate"])]
+    pub device_code: bool,
+
+    /// Sign in as the Azure managed identity of the resource this runs on (IDENTITY_ENDPOINT and
+    /// IDENTITY_HEADER, else the instance metadata endpoint).
+    #[arg(long, conflicts_with_all = ["client_secret_file", "certificate"])]
+    pub managed_identity: bool,
+
+    /// The client id of a user-assigned managed identity, with --managed-identity.
+    #[arg(long, value_name = "ID", requires = "managed_identity")]
+    pub managed_identity_client_id: Option<String>,
+
     /// National cloud.
     #[arg(long, value_enum, default_value_t = Cloud::Global)]
     pub cloud: Cloud,
@@ -339,6 +363,13 @@ pub struct RulesArgs {
 
     #[arg(long, value_enum, default_value_t = RulesFormat::Table)]
     pub format: RulesFormat,
+}
+
+#[derive(Debug, Args)]
+pub struct PermissionsArgs {
+    /// A table for people, or JSON for scripts.
+    #[arg(long, value_enum, default_value_t = StdoutFormat::Table)]
+    pub format: StdoutFormat,
 }
 
 #[derive(Debug, Args)]

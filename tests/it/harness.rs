@@ -10,18 +10,28 @@ pub fn fixture(name: &str) -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures").join(name)
 }
 
+/// The variables that choose a credential: a test starts without any of them.
+pub const CREDENTIAL_VARIABLES: [&str; 11] = [
+    "AZURE_TENANT_ID",
+    "AZURE_CLIENT_ID",
+    "AZURE_CLIENT_SECRET",
+    "AZURE_CLIENT_CERTIFICATE_PATH",
+    "GRAPH_ACCESS_TOKEN",
+    "AZURE_FEDERATED_TOKEN_FILE",
+    "ACTIONS_ID_TOKEN_REQUEST_URL",
+    "ACTIONS_ID_TOKEN_REQUEST_TOKEN",
+    "IDENTITY_ENDPOINT",
+    "IDENTITY_HEADER",
+    "INTUNE_REACH_IMDS_URL",
+];
+
 pub fn bin() -> Command {
     let mut cmd = Command::cargo_bin("intune-reach").expect("binary built");
-    // Never let a developer's real tenant settings leak into a test.
-    for var in [
-        "AZURE_TENANT_ID",
-        "AZURE_CLIENT_ID",
-        "AZURE_CLIENT_SECRET",
-        "AZURE_CLIENT_CERTIFICATE_PATH",
-        "GRAPH_ACCESS_TOKEN",
-    ] {
+    // Never let a developer's real tenant settings leak into a test, and never open a browser.
+    for var in CREDENTIAL_VARIABLES {
         cmd.env_remove(var);
     }
+    cmd.env("BROWSER", "");
     cmd
 }
 

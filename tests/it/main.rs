@@ -6,3 +6,4 @@ mod graph;
 mod harness;
 mod layout;
 mod offline;
+mod sign_in;

@@ -7,11 +7,11 @@
 //! listings). The demo, the tests and the benchmarks read it through the real Graph client.
 //!
 //! Layout: this file holds the public API, the routing and the request pipeline; [`wire`] the bytes
-//! (queries, JSON, error bodies); [`auth`] sign-in and tokens; [`graph`] the endpoints (one file per
+//! (queries, JSON, error bodies); [`auth`] sign-in (every flow the client speaks) and tokens; [`graph`] the endpoints (one file per
 //! endpoint family) and `$batch`; [`faults`] the stateful faults.
 //!
-//! The pipeline of a Graph request: count it, wait `latency_ms`, check the bearer token (401), take a
-//! throttle slot of the token's client app (429), draw the error dice (503), answer. Token requests are
+//! The pipeline of a Graph request: count it, wait `latency_ms`, check the bearer token (401) and
+//! that it carries the permission the request needs (403), take a throttle slot of the token's client app (429), draw the error dice (503), answer. Token requests are
 //! delayed too but neither throttled nor failed by the dice. Every response carries `request-id` and
 //! `client-request-id`. Dropping the [`RunningServer`] stops the server, like [`RunningServer::shutdown`].
 
@@ -41,6 +41,8 @@ use crate::error::Error;
 pub use graph::tenant_settings::{tenant_section, ApplePush, ManagedGooglePlay};
 use graph::tenant_settings::{Setting, TenantSettings};
 use wire::{bad_request, graph_error, segments, Ctx, Out, Query};
+
+pub use auth::SignInOptions;
 
 /// How long a stopping server waits for requests in flight before it closes anyway.
 const GRACE: Duration = Duration::from_secs(5);
@@ -82,6 +84,8 @@ pub struct ServerOptions {
     pub managed_google_play: ManagedGooglePlay,
     /// The clock the tenant objects' dates are relative to (default: when the server starts).
     pub tenant_clock: Option<DateTime<Utc>>,
+    /// How the sign-in flows answer (delegated, federated, managed identity) and what tokens carry.
+    pub sign_in: SignInOptions,
 }
 
 impl Default for ServerOptions {
@@ -102,6 +106,7 @@ impl Default for ServerOptions {
             apple_push: ApplePush::default(),
             managed_google_play: ManagedGooglePlay::default(),
             tenant_clock: None,
+            sign_in: SignInOptions::default(),
         }
     }
 }
@@ -109,15 +114,17 @@ impl Default for ServerOptions {
 impl ServerOptions {
     /// The application permissions (`roles`) the access tokens carry: what an audit app is granted,
     /// less the permission of a tenant object answered with 403.
-    pub fn roles(&self) -> Vec<&'static str> {
-        let mut roles = vec!["DeviceManagementManagedDevices.Read.All", "GroupMember.Read.All"];
-        if self.apple_push != ApplePush::Forbidden {
-            roles.push(crate::source::wire::APPLE_PUSH_PERMISSION);
-        }
-        if self.managed_google_play != ManagedGooglePlay::Forbidden {
-            roles.push(crate::source::wire::MANAGED_GOOGLE_PLAY_PERMISSION);
-        }
-        roles
+    pub fn app_roles(&self) -> Vec<String> {
+        self.granted(&self.sign_in.app_roles)
+    }
+
+    fn granted(&self, permissions: &[String]) -> Vec<String> {
+        let refused = |permission: &str| {
+            (self.apple_push == ApplePush::Forbidden && permission == crate::source::wire::APPLE_PUSH_PERMISSION)
+                || (self.managed_google_play == ManagedGooglePlay::Forbidden
+                    && permission == crate::source::wire::MANAGED_GOOGLE_PLAY_PERMISSION)
+        };
+        permissions.iter().filter(|permission| !refused(permission)).cloned().collect()
     }
 }
 
@@ -282,6 +289,13 @@ impl RunningServer {
         self.shared.stats.snapshot()
     }
 
+    /// Every secret the server has issued or received so far (access and refresh tokens, codes, device
+    /// codes, PKCE verifiers, client secrets and assertions, federated tokens, identity headers): tests
+    /// search every output for them.
+    pub fn secrets(&self) -> Vec<String> {
+        self.shared.tokens.secrets()
+    }
+
     /// Stops accepting connections, lets requests in flight finish (at most a few seconds) and returns
     /// when the server has stopped.
     pub async fn shutdown(self) {
@@ -368,8 +382,9 @@ async fn stopped(mut stop: watch::Receiver<bool>, max: Option<Duration>) {
 
 /// An endpoint of the wire spec, by path.
 enum Route {
-    /// `/{tenant}/oauth2/v2.0/token`.
-    Token(String),
+    /// A sign-in endpoint: the token endpoint, and the authorize, device-code, OIDC and
+    /// managed-identity endpoints.
+    Token(auth::Endpoint),
     /// `/{version}/$batch`.
     Batch(String),
     Graph(Op),
@@ -391,11 +406,11 @@ enum Op {
 /// Routes decoded path segments (segment names match in any case, as Graph does).
 fn route(segments: &[String]) -> Route {
     let is = |a: &str, b: &str| a.eq_ignore_ascii_case(b);
+    if let Some(endpoint) = auth::route(segments) {
+        return Route::Token(endpoint);
+    }
     let s: Vec<&str> = segments.iter().map(String::as_str).collect();
     match s.as_slice() {
-        [tenant, oauth, version, token] if is(oauth, "oauth2") && is(version, "v2.0") && is(token, "token") => {
-            Route::Token((*tenant).to_owned())
-        }
         [version, batch] if is(batch, "$batch") && (is(version, "beta") || is(version, "v1.0")) => {
             Route::Batch(version.to_ascii_lowercase())
         }
@@ -473,31 +488,45 @@ async fn dispatch(shared: &Shared, ctx: &Ctx, request: Request) -> Out {
             "ResourceNotFound",
             &format!("Resource not found for the segment '{}'.", request.uri().path()),
         ),
-        Route::Token(_) | Route::Batch(_) if !is_post => method_not_allowed(ctx, "POST"),
+        Route::Batch(_) if !is_post => method_not_allowed(ctx, "POST"),
         Route::Graph(_) if !is_get => method_not_allowed(ctx, "GET"),
-        Route::Token(tenant) => {
-            shared.stats.token_requests.fetch_add(1, Ordering::Relaxed);
-            match axum::body::to_bytes(request.into_body(), BODY_LIMIT).await {
-                Ok(body) => auth::token(shared, ctx, &tenant, &body),
-                Err(_) => wire::entra_error(
+        Route::Token(endpoint) => {
+            let (parts, body) = request.into_parts();
+            let Ok(body) = axum::body::to_bytes(body, BODY_LIMIT).await else {
+                return wire::entra_error(
                     ctx,
                     StatusCode::BAD_REQUEST,
                     "invalid_request",
                     900144,
                     "The request body could not be read.",
-                ),
-            }
+                );
+            };
+            let request = auth::SignInRequest {
+                method: &parts.method,
+                query: parts.uri.query(),
+                headers: &parts.headers,
+                body: &body,
+            };
+            auth::serve(shared, ctx, endpoint, &request)
         }
         Route::Graph(op) => {
             let Some(client) = shared.tokens.client_of(request.headers()) else {
                 return unauthorized(shared, ctx);
             };
+            let path = request.uri().path();
+            if let Some(refused) = shared.tokens.forbidden(&shared.options.sign_in, ctx, path, request.headers()) {
+                return refused;
+            }
             shared.graph(ctx, &client, &op, &Query::parse(request.uri().query()))
         }
         Route::Batch(version) => {
             let Some(client) = shared.tokens.client_of(request.headers()) else {
                 return unauthorized(shared, ctx);
             };
+            let path = request.uri().path();
+            if let Some(refused) = shared.tokens.forbidden(&shared.options.sign_in, ctx, path, request.headers()) {
+                return refused;
+            }
             shared.stats.batches.fetch_add(1, Ordering::Relaxed);
             if let Err(wait) = shared.throttle.full(&client) {
                 return shared.throttled(ctx, wait);

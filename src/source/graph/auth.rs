@@ -1,63 +1,111 @@
-//! Signing in: the OAuth 2.0 client-credentials grant with a client secret or a certificate, or a ready
-//! access token; and one token shared by every task, renewed before it expires and once after a 401.
+//! Signing in, and one token shared by every task: renewed before it expires and once after a 401.
 //!
-//! The token is renewed when less than `min(5 min, 10% of its lifetime)` is left, so an hour-long token
-//! is renewed 5 minutes early and a 3-second token (as the simulator can issue) 0.3 s early. It lives
-//! behind one async mutex: concurrent tasks wait for one renewal instead of each signing in. A renewal
-//! after a 401 only happens if nobody renewed since the token that was refused (a generation number).
+//! The ways to a token (the user's side is `docs/sign-in.md`):
+//! - a ready token (`GRAPH_ACCESS_TOKEN`), used as is;
+//! - client credentials (app-only) proven by a client secret, a certificate ([`certificate`]) or a
+//!   federated token ([`federated`]: workload identity federation, no secret at all);
+//! - an Azure managed identity ([`managed`]);
+//! - an admin signing in, delegated ([`delegated`]): the browser with PKCE ([`loopback`] takes the reply)
+//!   or a device code; the refresh token renews it in memory.
 //!
-//! A certificate credential is a PEM file holding the certificate and its unencrypted RSA key (PKCS#8
-//! `PRIVATE KEY` or PKCS#1 `RSA PRIVATE KEY`). The client assertion is an RS256 JWT whose header carries
-//! `x5t` = base64url(SHA-1(certificate DER)), with `aud` = the token URL and `iss` = `sub` = client id.
+//! [`token`] reads every flow's replies and sends every sign-in request through the transport's retry
+//! loop. The token is renewed when less than `min(5 min, 10% of its lifetime)` is left, so an hour-long
+//! token is renewed 5 minutes early and a 3-second token (as the simulator can issue) 0.3 s early. It
+//! lives behind one async mutex: concurrent tasks wait for one renewal instead of each signing in. A
+//! renewal after a 401 only happens if nobody renewed since the token that was refused (a generation
+//! number).
 //!
-//! Sign-in errors show Entra's `error`, `error_description` (first line) and `trace_id`, never a secret.
+//! Sign-in errors show Entra's `error`, `error_description` (first line) and `trace_id`, and what to do
+//! about them; never a secret, token, code, verifier or assertion.
 
-use std::fmt;
-use std::path::Path;
+mod certificate;
+mod delegated;
+mod federated;
+mod loopback;
+mod managed;
+mod token;
+
 use std::time::{Duration, Instant};
 
-use base64::Engine;
-use reqwest::Method;
-use serde::Deserialize;
-use sha1::Digest;
-
-use super::error::{FailureKind, GraphError, Service};
-use super::http::{encode, Body, Call, Failure, Transport};
-use super::options::{Credential, Endpoints, GraphOptions, Secret};
-use super::retry::OnThrottle;
+use super::error::FailureKind;
+use super::http::{encode, Failure, Transport};
+use super::options::{Credential, Endpoints, FederatedToken, GraphOptions, ManagedIdentity, Secret};
+use super::permissions::delegated_audit_scopes;
 use crate::error::Error;
+use certificate::Certificate;
+use delegated::{Delegated, Flow};
+use token::Issued;
 
 const CLIENT_ASSERTION_TYPE: &str = "urn:ietf:params:oauth:client-assertion-type:jwt-bearer";
-/// Lifetime of a client assertion.
-const ASSERTION_LIFETIME_SECS: i64 = 600;
+/// A token is renewed at most this long before it expires.
+const MAX_RENEWAL_MARGIN: Duration = Duration::from_secs(300);
 
 /// The token source of a run.
 #[derive(Debug)]
 pub(crate) struct Auth {
-    mode: Mode,
+    source: Source,
     state: tokio::sync::Mutex<State>,
 }
 
 #[derive(Debug)]
-enum Mode {
+enum Source {
     /// `GRAPH_ACCESS_TOKEN`: used as is.
     Ready(Secret),
-    ClientCredentials(ClientCredentials),
+    /// Client credentials (app-only).
+    App {
+        app: Registration,
+        scope: String,
+        proof: Proof,
+    },
+    ManagedIdentity {
+        identity: ManagedIdentity,
+        resource: String,
+    },
+    /// An admin signs in.
+    Delegated {
+        app: Registration,
+        delegated: Delegated,
+    },
 }
 
+/// The app registration a sign-in speaks for, and where it signs in.
 #[derive(Debug)]
-struct ClientCredentials {
-    token_url: String,
-    tenant: String,
-    client_id: String,
-    scope: String,
-    proof: Proof,
+pub(crate) struct Registration {
+    pub tenant: String,
+    pub client_id: String,
+    /// The sign-in base URL, e.g. `https://login.microsoftonline.com`.
+    pub login: String,
+    /// `{login}/{tenant}/oauth2/v2.0/token`.
+    pub token_url: String,
 }
 
+impl Registration {
+    fn new(options: &GraphOptions, endpoints: &Endpoints) -> Result<Self, Error> {
+        let required = |value: &Option<String>, what: &str, flag: &str, var: &str| {
+            value
+                .as_deref()
+                .map(str::trim)
+                .filter(|v| !v.is_empty())
+                .map(str::to_owned)
+                .ok_or_else(|| Error::Usage(format!("missing {what}: pass {flag} or set {var}")))
+        };
+        let tenant = required(&options.tenant_id, "tenant id", "--tenant-id", "AZURE_TENANT_ID")?;
+        let client_id = required(&options.client_id, "client id", "--client-id", "AZURE_CLIENT_ID")?;
+        Ok(Registration {
+            token_url: format!("{}/{}/oauth2/v2.0/token", endpoints.login, encode(&tenant)),
+            login: endpoints.login.clone(),
+            tenant,
+            client_id,
+        })
+    }
+}
+
+/// What proves the app's identity in the client-credentials grant.
 #[derive(Debug)]
 enum Proof {
     Secret(Secret),
     Certificate(Certificate),
+    Federated(FederatedToken),
 }
 
 #[derive(Debug, Default)]
@@ -65,6 +113,8 @@ struct State {
     token: Option<Token>,
     /// Incremented on every new token.
     generation: u64,
+    /// A delegated sign-in's refresh token: in memory only.
+    refresh_token: Option<Secret>,
 }
 
 #[derive(Debug)]
@@ -83,267 +133,179 @@ pub(crate) struct Bearer {
 impl Auth {
     /// Checks the sign-in options (tenant and client ids, the certificate file); no request yet.
     pub fn new(options: &GraphOptions, endpoints: &Endpoints) -> Result<Self, Error> {
-        let proof = match &options.credential {
-            Credential::Token(token) => return Ok(Auth::with(Mode::Ready(token.clone()))),
-            Credential::Secret(secret) => Proof::Secret(secret.clone()),
-            Credential::Certificate(path) => Proof::Certificate(load_certificate(path)?),
+        let app = || Registration::new(options, endpoints);
+        let client_credentials = |proof| -> Result<Source, Error> {
+            Ok(Source::App { app: app()?, scope: format!("{}/.default", endpoints.graph), proof })
         };
-        let required = |value: &Option<String>, what: &str, flag: &str, var: &str| {
-            value
-                .as_deref()
-                .map(str::trim)
-                .filter(|v| !v.is_empty())
-                .map(str::to_owned)
-                .ok_or_else(|| Error::Usage(format!("missing {what}: pass {flag} or set {var}")))
+        let delegated = |flow| -> Result<Source, Error> {
+            let delegated = Delegated {
+                flow,
+                scopes: delegated_audit_scopes(&endpoints.graph).join(" "),
+                prompt: options.prompt.clone(),
+                browser: options.browser.clone(),
+                timeout: options.sign_in_timeout,
+            };
+            Ok(Source::Delegated { app: app()?, delegated })
         };
-        let tenant = required(&options.tenant_id, "tenant id", "--tenant-id", "AZURE_TENANT_ID")?;
-        let client_id = required(&options.client_id, "client id", "--client-id", "AZURE_CLIENT_ID")?;
-        Ok(Auth::with(Mode::ClientCredentials(ClientCredentials {
-            token_url: format!("{}/{}/oauth2/v2.0/token", endpoints.login, encode(&tenant)),
-            tenant,
-            client_id,
-            scope: format!("{}/.default", endpoints.graph),
-            proof,
-        })))
-    }
-
-    fn with(mode: Mode) -> Self {
-        Auth { mode, state: tokio::sync::Mutex::new(State::default()) }
+        let source = match &options.credential {
+            Credential::Token(token) => Source::Ready(token.clone()),
+            Credential::Secret(secret) => client_credentials(Proof::Secret(secret.clone()))?,
+            Credential::Certificate(path) => {
+                let certificate = certificate::load(path)?;
+                client_credentials(Proof::Certificate(certificate))?
+            }
+            Credential::Federated(source) => client_credentials(Proof::Federated(source.clone()))?,
+            Credential::ManagedIdentity(identity) => {
+                Source::ManagedIdentity { identity: identity.clone(), resource: endpoints.graph.clone() }
+            }
+            Credential::Interactive { redirect_port } => {
+                delegated(Flow::Interactive { redirect_port: *redirect_port })?
+            }
+            Credential::DeviceCode => delegated(Flow::DeviceCode)?,
+        };
+        Ok(Auth { source, state: tokio::sync::Mutex::new(State::default()) })
     }
 
     /// Whether the token came ready-made (and cannot be renewed).
     pub fn is_ready_token(&self) -> bool {
-        matches!(self.mode, Mode::Ready(_))
+        matches!(self.source, Source::Ready(_))
     }
 
     /// The current token, signing in first if there is none or it is about to expire.
     pub async fn bearer(&self, transport: &Transport) -> Result<Bearer, Failure> {
-        let credentials = match &self.mode {
-            Mode::Ready(token) => return Ok(Bearer { token: token.clone(), generation: 0 }),
-            Mode::ClientCredentials(credentials) => credentials,
-        };
+        if let Source::Ready(token) = &self.source {
+            return Ok(Bearer { token: token.clone(), generation: 0 });
+        }
         let mut state = self.state.lock().await;
         if let Some(token) = &state.token {
             if Instant::now() < token.renew_at {
                 return Ok(Bearer { token: token.value.clone(), generation: state.generation });
             }
         }
-        refresh(credentials, &mut state, transport).await
+        self.refresh(&mut state, transport).await
     }
 
     /// A new token after Graph refused the token of generation `refused`; a token renewed since by
     /// another task is used instead of signing in again. A ready token cannot be renewed: it comes back
     /// as it is (the transport does not ask, see [`super::retry::TokenState::Ready`]).
     pub async fn renew(&self, transport: &Transport, refused: u64) -> Result<Bearer, Failure> {
-        let credentials = match &self.mode {
-            Mode::Ready(token) => return Ok(Bearer { token: token.clone(), generation: 0 }),
-            Mode::ClientCredentials(credentials) => credentials,
-        };
+        if let Source::Ready(token) = &self.source {
+            return Ok(Bearer { token: token.clone(), generation: 0 });
+        }
         let mut state = self.state.lock().await;
         if let Some(token) = &state.token {
             if state.generation != refused && Instant::now() < token.renew_at {
                 return Ok(Bearer { token: token.value.clone(), generation: state.generation });
             }
         }
-        refresh(credentials, &mut state, transport).await
+        self.refresh(&mut state, transport).await
+    }
+
+    async fn refresh(&self, state: &mut State, transport: &Transport) -> Result<Bearer, Failure> {
+        let mut asked_at = Instant::now();
+        let issued =
+            self.issue(state, transport, &mut asked_at).await.map_err(|failure| failure.within(self.describe()))?;
+        if let Some(refresh_token) = issued.refresh_token {
+            state.refresh_token = Some(refresh_token);
+        }
+        let margin = (issued.lifetime / 10).min(MAX_RENEWAL_MARGIN);
+        tracing::debug!(lifetime_s = issued.lifetime.as_secs_f64(), "signed in");
+        state.generation += 1;
+        let bearer = Bearer { token: issued.access_token.clone(), generation: state.generation };
+        state.token =
+            Some(Token { value: issued.access_token, renew_at: asked_at + issued.lifetime.saturating_sub(margin) });
+        Ok(bearer)
+    }
+
+    /// Asks for a new token, the way the credential says. A person's sign-in moves `asked_at` to when
+    /// it finished: the token's lifetime starts then, not when the person was asked.
+    async fn issue(&self, state: &mut State, transport: &Transport, asked_at: &mut Instant) -> Result<Issued, Failure> {
+        match &self.source {
+            Source::Ready(token) => {
+                Ok(Issued { access_token: token.clone(), lifetime: Duration::from_secs(86_400), refresh_token: None })
+            }
+            Source::App { app, scope, proof } => client_credentials(app, scope, proof, transport).await,
+            Source::ManagedIdentity { identity, resource } => identity.token(resource, transport).await,
+            Source::Delegated { app, delegated } => {
+                let Some(refresh_token) = state.refresh_token.clone() else {
+                    let issued = delegated.sign_in(app, transport).await;
+                    *asked_at = Instant::now();
+                    return issued;
+                };
+                let refreshed = delegated.refresh(app, &refresh_token, transport).await;
+                if refreshed.as_ref().is_err_and(|failure| failure.status.is_some()) {
+                    // Refused: the next renewal signs in again rather than repeat a dead refresh token.
+                    state.refresh_token = None;
+                }
+                refreshed
+            }
+        }
+    }
+
+    /// What signing in is, for errors: which tenant, which app, which way.
+    fn describe(&self) -> String {
+        match &self.source {
+            Source::Ready(_) => "using GRAPH_ACCESS_TOKEN".to_owned(),
+            Source::App { app, proof: Proof::Federated(source), .. } => format!(
+                "signing in with a {} (tenant {}, client {}, {})",
+                source.describe(),
+                app.tenant,
+                app.client_id,
+                app.token_url
+            ),
+            Source::App { app, .. } => {
+                format!("signing in (tenant {}, client {}, {})", app.tenant, app.client_id, app.token_url)
+            }
+            Source::ManagedIdentity { identity, .. } => format!("signing in with the {}", identity.describe()),
+            Source::Delegated { app, delegated } => {
+                format!("{} (tenant {}, client {})", delegated.describe(), app.tenant, app.client_id)
+            }
+        }
     }
 }
 
-async fn refresh(credentials: &ClientCredentials, state: &mut State, transport: &Transport) -> Result<Bearer, Failure> {
-    let token = request_token(credentials, transport).await?;
-    state.generation += 1;
-    let bearer = Bearer { token: token.value.clone(), generation: state.generation };
-    state.token = Some(token);
-    Ok(bearer)
-}
-
-/// The token endpoint's answer.
-#[derive(Deserialize)]
-struct TokenReply {
-    access_token: Option<String>,
-    #[serde(default)]
-    expires_in: Option<serde_json::Value>,
-}
-
-async fn request_token(credentials: &ClientCredentials, transport: &Transport) -> Result<Token, Failure> {
-    let context = || {
-        format!(
-            "signing in (tenant {}, client {}, {})",
-            credentials.tenant, credentials.client_id, credentials.token_url
-        )
-    };
-    let sign_in_error = |kind| GraphError::new(Service::SignIn, "POST", &credentials.token_url, kind);
-    let assertion;
-    let mut form: Vec<(&str, &str)> = vec![
-        ("client_id", &credentials.client_id),
-        ("scope", &credentials.scope),
-        ("grant_type", "client_credentials"),
-    ];
-    match &credentials.proof {
-        Proof::Secret(secret) => form.push(("client_secret", secret.expose())),
+/// The client-credentials grant: the app proves itself with a secret or an assertion.
+async fn client_credentials(
+    app: &Registration,
+    scope: &str,
+    proof: &Proof,
+    transport: &Transport,
+) -> Result<Issued, Failure> {
+    let assertion = match proof {
+        Proof::Secret(_) => None,
         Proof::Certificate(certificate) => {
-            assertion = certificate.assertion(&credentials.token_url, &credentials.client_id).map_err(|e| {
-                let mut error = sign_in_error(FailureKind::NotSent);
-                error.message = Some(format!("cannot sign the client assertion: {e}"));
-                Box::new(error).within(context())
-            })?;
+            Some(certificate.assertion(&app.token_url, &app.client_id).map_err(|e| {
+                token::failure(
+                    "POST",
+                    &app.token_url,
+                    FailureKind::NotSent,
+                    format!("cannot sign the client assertion: {e}"),
+                )
+            })?)
+        }
+        Proof::Federated(source) => Some(source.read(transport).await?),
+    };
+    let mut form: Vec<(&str, &str)> =
+        vec![("client_id", &app.client_id), ("scope", scope), ("grant_type", "client_credentials")];
+    match (proof, &assertion) {
+        (Proof::Secret(secret), _) => form.push(("client_secret", secret.expose())),
+        (_, Some(assertion)) => {
             form.push(("client_assertion_type", CLIENT_ASSERTION_TYPE));
             form.push(("client_assertion", assertion.expose()));
         }
+        (_, None) => {}
     }
-    let asked_at = Instant::now();
-    let call = Call {
-        method: &Method::POST,
-        url: &credentials.token_url,
-        auth: None,
-        body: Body::Form(&form),
-        policy: &transport.policy,
-        budget: None,
-        on_throttle: OnThrottle::Retry,
-        phase: None,
-    };
-    let reply = transport.send_boxed(call).await.map_err(|failure| failure.within(context()))?;
-    let parsed: Option<TokenReply> = serde_json::from_slice(&reply.body).ok();
-    let (value, expires_in) = match parsed {
-        Some(TokenReply { access_token: Some(token), expires_in }) if !token.is_empty() => (token, expires_in),
-        _ => {
-            let mut error = sign_in_error(FailureKind::Unusable);
-            error.status = Some(reply.status);
-            error.message = Some(format!("the token endpoint answered HTTP {} without an access_token", reply.status));
-            return Err(Box::new(error).within(context()));
-        }
-    };
-    // `expires_in` is a number (Entra v2), sometimes a numeric string; an hour when absent.
-    let seconds = match expires_in {
-        Some(serde_json::Value::Number(n)) => n.as_f64(),
-        Some(serde_json::Value::String(s)) => s.trim().parse().ok(),
-        _ => None,
-    }
-    .filter(|s: &f64| s.is_finite())
-    .unwrap_or(3600.0)
-    .clamp(0.0, 86_400.0);
-    let lifetime = Duration::from_secs_f64(seconds);
-    let margin = (lifetime / 10).min(Duration::from_secs(300));
-    tracing::debug!(lifetime_s = seconds, "signed in");
-    Ok(Token { value: Secret::new(value), renew_at: asked_at + lifetime.saturating_sub(margin) })
-}
-
-/// A certificate credential, ready to sign assertions.
-pub(crate) struct Certificate {
-    key: jsonwebtoken::EncodingKey,
-    /// base64url(SHA-1(certificate DER)).
-    x5t: String,
-}
-
-impl fmt::Debug for Certificate {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("Certificate").field("x5t", &self.x5t).field("key", &"[redacted]").finish()
-    }
-}
-
-impl Certificate {
-    /// Parses a PEM text holding a certificate and an RSA private key (in any order).
-    pub fn from_pem(text: &str) -> Result<Self, String> {
-        let blocks = pem_blocks(text);
-        let certificate = blocks
-            .iter()
-            .find(|b| b.label == "CERTIFICATE")
-            .ok_or("no certificate in it (expected a -----BEGIN CERTIFICATE----- block)")?;
-        let der = base64::engine::general_purpose::STANDARD
-            .decode(&certificate.base64)
-            .map_err(|e| format!("the certificate block is not valid base64: {e}"))?;
-        let x5t = base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(sha1::Sha1::digest(&der));
-        if blocks.iter().any(|b| b.label == "ENCRYPTED PRIVATE KEY" || b.pem.contains("Proc-Type: 4,ENCRYPTED")) {
-            return Err("its private key is encrypted: decrypt it first (openssl pkey -in FILE -out KEY.pem)".into());
-        }
-        let key = blocks.iter().find(|b| b.label == "PRIVATE KEY" || b.label == "RSA PRIVATE KEY").ok_or(
-            "no private key in it (expected a -----BEGIN PRIVATE KEY----- or -----BEGIN RSA PRIVATE KEY----- block)",
-        )?;
-        let key = jsonwebtoken::EncodingKey::from_rsa_pem(key.pem.as_bytes())
-            .map_err(|e| format!("the private key is not a usable RSA key: {e}"))?;
-        Ok(Certificate { key, x5t })
-    }
-
-    /// A signed client assertion for the token URL.
-    pub fn assertion(&self, token_url: &str, client_id: &str) -> Result<Secret, String> {
-        let now = chrono::Utc::now().timestamp();
-        let claims = serde_json::json!({
-            "aud": token_url,
-            "iss": client_id,
-            "sub": client_id,
-            "jti": uuid::Uuid::new_v4().to_string(),
-            "nbf": now,
-            "iat": now,
-            "exp": now + ASSERTION_LIFETIME_SECS,
-        });
-        let mut header = jsonwebtoken::Header::new(jsonwebtoken::Algorithm::RS256);
-        header.x5t = Some(self.x5t.clone());
-        jsonwebtoken::encode(&header, &claims, &self.key).map(Secret::new).map_err(|e| e.to_string())
-    }
-}
-
-fn load_certificate(path: &Path) -> Result<Certificate, Error> {
-    let text = std::fs::read_to_string(path).map_err(|e| Error::input(path, format!("cannot read: {e}")))?;
-    Certificate::from_pem(&text).map_err(|e| Error::input(path, e))
-}
-
-/// One `-----BEGIN X-----` ... `-----END X-----` block of a PEM text.
-struct PemBlock {
-    label: String,
-    /// The block as text, BEGIN and END lines included.
-    pem: String,
-    /// The base64 body, without whitespace and header lines.
-    base64: String,
-}
-
-fn pem_blocks(text: &str) -> Vec<PemBlock> {
-    let mut blocks = Vec::new();
-    let mut current: Option<PemBlock> = None;
-    for line in text.lines() {
-        let line = line.trim();
-        if let Some(label) = line.strip_prefix("-----BEGIN ").and_then(|l| l.strip_suffix("-----")) {
-            current = Some(PemBlock { label: label.to_owned(), pem: format!("{line}\n"), base64: String::new() });
-        } else if let Some(label) = line.strip_prefix("-----END ").and_then(|l| l.strip_suffix("-----")) {
-            if let Some(mut block) = current.take() {
-                if block.label == label {
-                    block.pem.push_str(line);
-                    block.pem.push('\n');
-                    blocks.push(block);
-                }
-            }
-        } else if let Some(block) = current.as_mut() {
-            block.pem.push_str(line);
-            block.pem.push('\n');
-            if !line.contains(':') {
-                block.base64.push_str(line);
-            }
-        }
-    }
-    blocks
+    token::post_form(transport, &app.token_url, &form).await
 }
 
 #[cfg(test)]
 mod tests {
+    use super::certificate::tests::{FIXTURE, FIXTURE_X5T};
     use super::*;
-    use crate::source::graph::options::Credential;
+    use crate::source::graph::error::Service;
     use crate::source::graph::testkit;
     use wiremock::matchers::{method, path};
     use wiremock::{Mock, MockServer, ResponseTemplate};
-
-    const FIXTURE: &str = include_str!("../../../tests/fixtures/graph-cert.pem");
-    /// `openssl x509 -in graph-cert.pem -outform DER | openssl dgst -sha1 -binary | basenc --base64url`
-    const FIXTURE_X5T: &str = "Lgto7NbT-65DdDQIRDhsLR35j2E";
-    /// `openssl x509 -in graph-cert.pem -pubkey -noout`
-    const FIXTURE_PUBLIC_KEY: &str = "-----BEGIN PUBLIC KEY-----
-MIIBIjANBgkqhkiG9w0BAQEFAAOCAQ8AMIIBCgKCAQEA1OqhJezT7D1jgPj2Ag5z
-GR70xqRIfQdCsLfBNUD9ZTvnR0YX1nsYul/rRE+3v9PJSxuaABNWDHnYzdz2N0SJ
-89+2zTaRJRMRWQHLLzr9I9OXBET+6gmgsacJHdZS1nlY2dXGXYgNLNJ4SxFHIR/Z
-hv4l4jX8YzSNYOOcUnLLThzpbh1Z9057ELhilJphtMQ8MNZ+0zzkI27xl94Affcu
-05k1FEsCqhM85QtOg1IAKuTThNnatBZpFcCqC3ocxcpWAyAok3NcXwZUcIut6fzf
-PdIowz9Y9AcNpvdkOmnLl7ywW0mtNk+mDmapl+34oAGGxvVMaEgCPyDru0MCWuS0
-2QIDAQAB
------END PUBLIC KEY-----
-";
 
     fn transport() -> Transport {
         Transport::new(testkit::fast_policy(), 4).unwrap()
@@ -353,46 +315,6 @@ PdIowz9Y9AcNpvdkOmnLl7ywW0mtNk+mDmapl+34oAGGxvVMaEgCPyDru0MCWuS0
         let mut options = testkit::options(server);
         options.credential = credential;
         Auth::new(&options, &super::super::options::endpoints(&options).unwrap()).unwrap()
-    }
-
-    #[test]
-    fn certificate_assertion_header_and_claims() {
-        let certificate = Certificate::from_pem(FIXTURE).unwrap();
-        assert_eq!(certificate.x5t, FIXTURE_X5T);
-        let url = "https://login.microsoftonline.com/tenant/oauth2/v2.0/token";
-        let jwt = certificate.assertion(url, "client-1").unwrap();
-        let header = jsonwebtoken::decode_header(jwt.expose()).unwrap();
-        assert_eq!(header.alg, jsonwebtoken::Algorithm::RS256);
-        assert_eq!(header.typ.as_deref(), Some("JWT"));
-        assert_eq!(header.x5t.as_deref(), Some(FIXTURE_X5T));
-        let key = jsonwebtoken::DecodingKey::from_rsa_pem(FIXTURE_PUBLIC_KEY.as_bytes()).unwrap();
-        let mut validation = jsonwebtoken::Validation::new(jsonwebtoken::Algorithm::RS256);
-        validation.set_audience(&[url]);
-        validation.set_issuer(&["client-1"]);
-        let claims = jsonwebtoken::decode::<serde_json::Value>(jwt.expose(), &key, &validation).unwrap().claims;
-        assert_eq!(claims["aud"], url);
-        assert_eq!(claims["iss"], "client-1");
-        assert_eq!(claims["sub"], "client-1");
-        assert!(claims["jti"].as_str().is_some_and(|j| j.len() == 36));
-        let (nbf, exp) = (claims["nbf"].as_i64().unwrap(), claims["exp"].as_i64().unwrap());
-        assert_eq!(exp - nbf, 600);
-    }
-
-    #[test]
-    fn certificate_problems_are_clear() {
-        let (cert_only, key_only) = FIXTURE.split_at(FIXTURE.find("-----BEGIN PRIVATE KEY-----").unwrap());
-        assert!(Certificate::from_pem(key_only).unwrap_err().contains("no certificate"));
-        assert!(Certificate::from_pem(cert_only).unwrap_err().contains("no private key"));
-        let encrypted =
-            format!("{cert_only}-----BEGIN ENCRYPTED PRIVATE KEY-----\nAAAA\n-----END ENCRYPTED PRIVATE KEY-----\n");
-        assert!(Certificate::from_pem(&encrypted).unwrap_err().contains("encrypted"));
-        // The key first and the certificate second works too.
-        let swapped = Certificate::from_pem(&format!("{key_only}{cert_only}")).unwrap();
-        assert_eq!(swapped.x5t, FIXTURE_X5T);
-        let blocks = pem_blocks("junk\n-----BEGIN RSA PRIVATE KEY-----\nAB\nCD\n-----END RSA PRIVATE KEY-----\n");
-        assert_eq!(blocks.len(), 1);
-        assert_eq!(blocks[0].label, "RSA PRIVATE KEY");
-        assert_eq!(blocks[0].base64, "ABCD");
     }
 
     #[tokio::test]
@@ -413,6 +335,34 @@ PdIowz9Y9AcNpvdkOmnLl7ywW0mtNk+mDmapl+34oAGGxvVMaEgCPyDru0MCWuS0
         assert!(!fields.contains_key("client_secret"));
         let header = jsonwebtoken::decode_header(&fields["client_assertion"]).unwrap();
         assert_eq!(header.x5t.as_deref(), Some(FIXTURE_X5T));
+    }
+
+    #[tokio::test]
+    async fn a_federated_token_is_the_client_assertion_and_is_read_again_on_renewal() {
+        let server = MockServer::start().await;
+        testkit::mount_token(&server, 3600).await;
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join("token");
+        std::fs::write(&file, "federated.one.x").unwrap();
+        let auth = auth_for(&server, Credential::Federated(FederatedToken::File(file.clone())));
+        let transport = transport();
+        let first = auth.bearer(&transport).await.unwrap();
+        std::fs::write(&file, "federated.two.x").unwrap();
+        auth.renew(&transport, first.generation).await.unwrap();
+        let assertions: Vec<String> = server
+            .received_requests()
+            .await
+            .unwrap()
+            .iter()
+            .map(|request| {
+                let fields: std::collections::HashMap<String, String> =
+                    url::form_urlencoded::parse(&request.body).into_owned().collect();
+                assert_eq!(fields["client_assertion_type"], CLIENT_ASSERTION_TYPE);
+                assert_eq!(fields["grant_type"], "client_credentials");
+                fields["client_assertion"].clone()
+            })
+            .collect();
+        assert_eq!(assertions, ["federated.one.x", "federated.two.x"]);
     }
 
     #[tokio::test]
@@ -497,14 +447,5 @@ PdIowz9Y9AcNpvdkOmnLl7ywW0mtNk+mDmapl+34oAGGxvVMaEgCPyDru0MCWuS0
         // A ready token needs neither.
         let ready = GraphOptions::new(Credential::Token(Secret::new("t")));
         assert!(Auth::new(&ready, &endpoints).is_ok());
-    }
-
-    #[test]
-    fn microsoft_token_example_parses() {
-        let reply: TokenReply =
-            serde_json::from_str(include_str!("../../../tests/fixtures/graph-docs/token-response.example.json"))
-                .unwrap();
-        assert!(reply.access_token.is_some_and(|t| t.starts_with("eyJ")));
-        assert_eq!(reply.expires_in.and_then(|v| v.as_u64()), Some(3599));
     }
 }

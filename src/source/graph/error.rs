@@ -150,7 +150,8 @@ impl GraphError {
                     self.request_id = json.get("trace_id").and_then(text);
                     self.correlation_id = json.get("correlation_id").and_then(text);
                 }
-                _ => {}
+                // A managed-identity endpoint's `{"statusCode": 400, "message": "..."}`.
+                _ => self.message = json.get("message").and_then(text),
             },
             Err(_) => {
                 let excerpt: String = String::from_utf8_lossy(body).split_whitespace().collect::<Vec<_>>().join(" ");
@@ -217,22 +218,10 @@ impl fmt::Display for GraphError {
 
 impl std::error::Error for GraphError {}
 
-/// The permission a 403 on this Graph path points to.
+/// The permission a 403 on this Graph path points to (from the permission table; the transport adds
+/// what the token itself says, see [`super::permissions::forbidden_hint`]).
 pub(crate) fn permission_hint(path: &str) -> Option<String> {
-    let permission = if path.ends_with("/applePushNotificationCertificate") {
-        crate::source::wire::APPLE_PUSH_PERMISSION
-    } else if path.ends_with("/androidManagedStoreAccountEnterpriseSettings") {
-        crate::source::wire::MANAGED_GOOGLE_PLAY_PERMISSION
-    } else if path.contains("/deviceManagement/") || path.ends_with("/$batch") {
-        "DeviceManagementManagedDevices.Read.All"
-    } else if path.contains("/groups/") {
-        "GroupMember.Read.All"
-    } else {
-        return None;
-    };
-    Some(format!(
-        "missing permission {permission}: grant it to the app as an application permission, with admin consent"
-    ))
+    super::permissions::forbidden_hint(path, None, None)
 }
 
 /// The path of a URL, for errors, logs and permission hints (never the query: it can hold skip tokens).

@@ -25,6 +25,7 @@ use tokio::sync::Semaphore;
 use super::auth::Auth;
 use super::error::{permission_hint, url_path, FailureKind, GraphError, Service};
 use super::options::Secret;
+use super::permissions::forbidden_hint;
 use super::ratelimit::{RateLimiter, DEFAULT_LIMIT, DEFAULT_WINDOW};
 use super::retry::{decide, parse_retry_after, Attempt, Decision, OnThrottle, Outcome, RetryPolicy, TokenState};
 use crate::error::Error;
@@ -187,6 +188,12 @@ impl Transport {
     /// expired token. Throttling reaches every task, as Graph's budget is per app: a 429 with
     /// `Retry-After` pauses the request's budget, one without slows its pace.
     pub async fn send(&self, call: Call<'_>) -> Result<Reply, Failure> {
+        self.send_with_headers(call, &[]).await
+    }
+
+    /// [`Transport::send`] with extra request headers (a managed identity's `X-IDENTITY-HEADER`, the
+    /// bearer of GitHub's OIDC request). Their values are never logged.
+    pub async fn send_with_headers(&self, call: Call<'_>, headers: &[(&str, &str)]) -> Result<Reply, Failure> {
         let started = Instant::now();
         let client_request_id = uuid::Uuid::new_v4().to_string();
         let path = url_path(call.url);
@@ -197,7 +204,7 @@ impl Transport {
         let mut refused: Option<u64> = None;
         loop {
             attempt += 1;
-            let (sent_at, generation, result) = self.attempt(&call, &client_request_id, refused.take()).await;
+            let (sent_at, generation, result) = self.attempt(&call, headers, &client_request_id, refused.take()).await;
             let (outcome, mut failure) = match result {
                 Ok(reply) => {
                     // A `$batch` caller counts its inner requests itself.
@@ -216,7 +223,9 @@ impl Transport {
                 "graph request failed");
             failure.attempts = attempt;
             failure.elapsed = started.elapsed();
-            failure.hint = hint_for(failure.status, &path);
+            if failure.hint.is_none() {
+                failure.hint = hint_for(failure.status, &path);
+            }
             let throttled = failure.status == Some(429);
             if throttled {
                 Stats::add(&self.stats.throttled, 1);
@@ -267,8 +276,9 @@ impl Transport {
     pub fn send_boxed<'a>(
         &'a self,
         call: Call<'a>,
+        headers: &'a [(&'a str, &'a str)],
     ) -> Pin<Box<dyn Future<Output = Result<Reply, Failure>> + Send + 'a>> {
-        Box::pin(self.send(call))
+        Box::pin(self.send_with_headers(call, headers))
     }
 
     /// One attempt: waits for the budget and a concurrency permit (Graph requests), takes the token
@@ -277,6 +287,7 @@ impl Transport {
     async fn attempt(
         &self,
         call: &Call<'_>,
+        headers: &[(&str, &str)],
         client_request_id: &str,
         refused: Option<u64>,
     ) -> (tokio::time::Instant, u64, Result<Reply, Attempted>) {
@@ -310,12 +321,13 @@ impl Transport {
             }
         };
         let sent_at = tokio::time::Instant::now();
-        (sent_at, generation, self.exchange(call, client_request_id, token.as_ref(), sent_at).await)
+        (sent_at, generation, self.exchange(call, headers, client_request_id, token.as_ref(), sent_at).await)
     }
 
     async fn exchange(
         &self,
         call: &Call<'_>,
+        headers: &[(&str, &str)],
         client_request_id: &str,
         token: Option<&Secret>,
         sent_at: tokio::time::Instant,
@@ -331,6 +343,9 @@ impl Transport {
             .header("client-request-id", client_request_id);
         if let Some(token) = token {
             request = request.bearer_auth(token.expose());
+        }
+        for (name, value) in headers {
+            request = request.header(*name, *value);
         }
         request = match call.body {
             Body::Empty => request,
@@ -352,6 +367,10 @@ impl Transport {
         failure.retry_after = retry_after;
         failure.request_id = request_id;
         failure.read_body(&body);
+        if status == 403 && call.auth.is_some() {
+            // The token's own claims say whether it lacks the permission, or an Intune role limits it.
+            failure.hint = forbidden_hint(&url_path(call.url), token.map(Secret::expose), failure.message.as_deref());
+        }
         Err(Attempted::Failed(Outcome::Status { status, retry_after }, failure.into()))
     }
 }

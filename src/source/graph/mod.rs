@@ -40,6 +40,7 @@ mod groups;
 mod http;
 mod options;
 mod paging;
+pub mod permissions;
 mod ratelimit;
 mod retry;
 mod session;
@@ -56,8 +57,10 @@ pub use claims::{permissions_of, TokenPermissions};
 pub use devices::Overview;
 pub use error::{FailureKind, GraphError, Service};
 pub use options::{
-    credential_from_env, AppsVia, Cloud, Credential, GraphOptions, Secret, DEFAULT_MAX_CONCURRENCY, MAX_GROUPS,
+    credential_from_env, credential_from_flags, AppsVia, Browser, Cloud, Credential, FederatedToken, GraphOptions,
+    IdentityEndpoint, ManagedIdentity, Prompt, Secret, SignInFlags, DEFAULT_MAX_CONCURRENCY, MAX_GROUPS,
 };
+pub use permissions::{token_grants, Need, NEEDS};
 
 use crate::error::Error;
 use crate::inventory::{CountCheck, Inventory, SourceInfo, TenantFacts};

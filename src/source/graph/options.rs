@@ -1,10 +1,17 @@
-//! What the Graph client is told to read and how to sign in (the README's "Graph options"), and the
-//! checks made on it before any request: the credential, the tenant and client ids, and the URLs
-//! (https, or plain http on loopback only).
+//! What the Graph client is told to read and how to sign in (the command line's Graph options), and
+//! the checks made on it before any request: the credential, the tenant and client ids, and the URLs
+//! (https, or plain http on loopback only; a managed identity's endpoint may also be link-local, as
+//! Azure's own are).
+//!
+//! The credential comes from a flag (`--interactive`, `--device-code`, `--managed-identity`) or, without
+//! one, from the first of these found: `GRAPH_ACCESS_TOKEN`, a certificate, a client secret, a federated
+//! token (`AZURE_FEDERATED_TOKEN_FILE`, else GitHub Actions' OIDC). See [`credential_from_flags`].
 
 use std::fmt;
 use std::path::{Path, PathBuf};
 use std::str::FromStr;
+use std::sync::Arc;
+use std::time::Duration;
 
 use crate::error::Error;
 use crate::inventory::AppCatalog;
@@ -153,7 +160,112 @@ pub enum Credential {
     Certificate(PathBuf),
     /// A ready access token, used as is (it cannot be renewed).
     Token(Secret),
+    /// Client credentials with a federated token as the client assertion (workload identity
+    /// federation: no secret at all).
+    Federated(FederatedToken),
+    /// An Azure managed identity: the platform issues the token.
+    ManagedIdentity(ManagedIdentity),
+    /// An admin signs in in the browser: authorization code with PKCE, the reply coming back to
+    /// `http://localhost:PORT` (an ephemeral port unless `redirect_port`).
+    Interactive { redirect_port: Option<u16> },
+    /// An admin signs in on another device with a code (the device authorization grant).
+    DeviceCode,
 }
+
+impl Credential {
+    /// Whether a person signs in (delegated permissions, limited by the admin's Intune role).
+    pub fn is_delegated(&self) -> bool {
+        matches!(self, Credential::Interactive { .. } | Credential::DeviceCode)
+    }
+}
+
+/// Where a federated token comes from.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum FederatedToken {
+    /// `AZURE_FEDERATED_TOKEN_FILE`: read again whenever a new access token is needed (the platform
+    /// rotates it).
+    File(PathBuf),
+    /// GitHub Actions' OIDC provider: `GET ACTIONS_ID_TOKEN_REQUEST_URL&audience=api://AzureADTokenExchange`
+    /// with `Authorization: Bearer ACTIONS_ID_TOKEN_REQUEST_TOKEN`.
+    GitHubActions { request_url: String, request_token: Secret },
+}
+
+/// The audience of a federated token exchanged with Entra ID.
+pub const FEDERATED_AUDIENCE: &str = "api://AzureADTokenExchange";
+
+/// An Azure managed identity and where its tokens come from.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ManagedIdentity {
+    /// A user-assigned identity's client id; `None`: the system-assigned identity.
+    pub client_id: Option<String>,
+    pub endpoint: IdentityEndpoint,
+}
+
+/// The endpoint that issues a managed identity's tokens.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum IdentityEndpoint {
+    /// App Service, Functions, Automation: `IDENTITY_ENDPOINT`, with the `IDENTITY_HEADER` secret sent
+    /// as `X-IDENTITY-HEADER` (api-version 2019-08-01).
+    AppService { url: String, header: Secret },
+    /// The instance metadata service of a VM, with `Metadata: true` (api-version 2018-02-01).
+    Imds { url: String },
+}
+
+/// The token URL of Azure's instance metadata service.
+pub const IMDS_TOKEN_URL: &str = "http://169.254.169.254/metadata/identity/oauth2/token";
+
+/// Tells the person at the terminal what to do during an interactive or device-code sign-in (the URL
+/// to open, the code to enter). Standard error unless a caller, a test, listens instead.
+#[derive(Clone)]
+pub struct Prompt(Arc<dyn Fn(&str) + Send + Sync>);
+
+impl Prompt {
+    pub fn new(show: impl Fn(&str) + Send + Sync + 'static) -> Self {
+        Prompt(Arc::new(show))
+    }
+
+    pub fn show(&self, text: &str) {
+        (self.0)(text)
+    }
+}
+
+impl Default for Prompt {
+    fn default() -> Self {
+        Prompt::new(|text| eprintln!("{text}"))
+    }
+}
+
+impl fmt::Debug for Prompt {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("Prompt")
+    }
+}
+
+/// Which browser `--interactive` opens.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub enum Browser {
+    /// The system's default browser.
+    #[default]
+    System,
+    /// This command, given the URL (`$BROWSER`; `%s` in it stands for the URL).
+    Command(String),
+    /// None: the URL is only printed (`BROWSER` set to nothing).
+    None,
+}
+
+impl Browser {
+    /// From `$BROWSER`: unset -> the system's browser; empty -> none; else that command.
+    pub fn from_env() -> Self {
+        match std::env::var("BROWSER") {
+            Err(_) => Browser::System,
+            Ok(command) if command.trim().is_empty() => Browser::None,
+            Ok(command) => Browser::Command(command),
+        }
+    }
+}
+
+/// How long an interactive or device-code sign-in waits for the person, by default.
+pub const DEFAULT_SIGN_IN_TIMEOUT: Duration = Duration::from_secs(300);
 
 /// Everything the Graph client needs. [`GraphOptions::new`] gives the defaults.
 #[derive(Debug, Clone)]
@@ -176,6 +288,12 @@ pub struct GraphOptions {
     /// Trust `managedDeviceOverview`'s counter: fewer devices listed than it counts makes the read
     /// incomplete (default: a warning).
     pub require_count_match: bool,
+    /// Where an interactive or device-code sign-in tells the person what to do.
+    pub prompt: Prompt,
+    /// The browser `--interactive` opens.
+    pub browser: Browser,
+    /// How long an interactive or device-code sign-in waits for the person.
+    pub sign_in_timeout: Duration,
 }
 
 impl GraphOptions {
@@ -193,23 +311,77 @@ impl GraphOptions {
             groups: Vec::new(),
             catalog: AppCatalog::default(),
             require_count_match: false,
+            prompt: Prompt::default(),
+            browser: Browser::System,
+            sign_in_timeout: DEFAULT_SIGN_IN_TIMEOUT,
         }
     }
+}
+
+/// The sign-in flags of the command line.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct SignInFlags<'a> {
+    /// `--client-secret-file FILE`.
+    pub secret_file: Option<&'a Path>,
+    /// `--certificate FILE`.
+    pub certificate: Option<&'a Path>,
+    /// `--interactive`, with `--redirect-port PORT`.
+    pub interactive: bool,
+    pub redirect_port: Option<u16>,
+    /// `--device-code`.
+    pub device_code: bool,
+    /// `--managed-identity`, with `--managed-identity-client-id ID`.
+    pub managed_identity: bool,
+    pub managed_identity_client_id: Option<&'a str>,
+}
+
+/// Reads the credential: the one a flag names (`--interactive`, `--device-code`, `--managed-identity`);
+/// else `GRAPH_ACCESS_TOKEN`, a certificate (`--certificate`, else `AZURE_CLIENT_CERTIFICATE_PATH`), a
+/// secret (`--client-secret-file`, else `AZURE_CLIENT_SECRET`), a federated token
+/// (`AZURE_FEDERATED_TOKEN_FILE`, else `ACTIONS_ID_TOKEN_REQUEST_URL` with `ACTIONS_ID_TOKEN_REQUEST_TOKEN`),
+/// the first found. Empty variables count as unset. A managed identity uses `IDENTITY_ENDPOINT` and
+/// `IDENTITY_HEADER` when both are set, else the instance metadata endpoint (`INTUNE_REACH_IMDS_URL`
+/// replaces it, on loopback only: for tests). [`Error::Usage`] when there is none, naming the
+/// variables and flags.
+pub fn credential_from_flags(flags: &SignInFlags<'_>) -> Result<Credential, Error> {
+    credential_from(|name| std::env::var(name).ok(), flags)
 }
 
 /// Reads the credential: `GRAPH_ACCESS_TOKEN`, else a certificate (`certificate`, else
 /// `AZURE_CLIENT_CERTIFICATE_PATH`), else the secret (`secret_file`, else `AZURE_CLIENT_SECRET`).
 /// Empty variables count as unset. [`Error::Usage`] when there is none, naming the variables and flags.
 pub fn credential_from_env(secret_file: Option<&Path>, certificate: Option<&Path>) -> Result<Credential, Error> {
-    credential_from(|name| std::env::var(name).ok(), secret_file, certificate)
+    credential_from_flags(&SignInFlags { secret_file, certificate, ..SignInFlags::default() })
 }
 
 pub(crate) fn credential_from(
     var: impl Fn(&str) -> Option<String>,
-    secret_file: Option<&Path>,
-    certificate: Option<&Path>,
+    flags: &SignInFlags<'_>,
 ) -> Result<Credential, Error> {
     let var = |name: &str| var(name).filter(|v| !v.trim().is_empty());
+    let (secret_file, certificate) = (flags.secret_file, flags.certificate);
+    if flags.interactive {
+        return Ok(Credential::Interactive { redirect_port: flags.redirect_port });
+    }
+    if flags.device_code {
+        return Ok(Credential::DeviceCode);
+    }
+    if flags.managed_identity {
+        let client_id = flags.managed_identity_client_id.map(str::trim).filter(|id| !id.is_empty()).map(str::to_owned);
+        let endpoint = match (var("IDENTITY_ENDPOINT"), var("IDENTITY_HEADER")) {
+            (Some(url), Some(header)) => IdentityEndpoint::AppService {
+                url: checked_endpoint("IDENTITY_ENDPOINT", &url, Reach::LocalOrHttps)?,
+                header: Secret::new(header.trim()),
+            },
+            _ => match var("INTUNE_REACH_IMDS_URL") {
+                Some(url) => {
+                    IdentityEndpoint::Imds { url: checked_endpoint("INTUNE_REACH_IMDS_URL", &url, Reach::Loopback)? }
+                }
+                None => IdentityEndpoint::Imds { url: IMDS_TOKEN_URL.to_owned() },
+            },
+        };
+        return Ok(Credential::ManagedIdentity(ManagedIdentity { client_id, endpoint }));
+    }
     if let Some(token) = var("GRAPH_ACCESS_TOKEN") {
         return Ok(Credential::Token(Secret::new(token.trim())));
     }
@@ -230,9 +402,31 @@ pub(crate) fn credential_from(
     if let Some(secret) = var("AZURE_CLIENT_SECRET") {
         return Ok(Credential::Secret(Secret::new(secret)));
     }
+    if let Some(path) = var("AZURE_FEDERATED_TOKEN_FILE") {
+        return Ok(Credential::Federated(FederatedToken::File(PathBuf::from(path))));
+    }
+    match (var("ACTIONS_ID_TOKEN_REQUEST_URL"), var("ACTIONS_ID_TOKEN_REQUEST_TOKEN")) {
+        (Some(url), Some(token)) => {
+            let request_url = checked_endpoint("ACTIONS_ID_TOKEN_REQUEST_URL", &url, Reach::LoopbackOrHttps)?;
+            return Ok(Credential::Federated(FederatedToken::GitHubActions {
+                request_url,
+                request_token: Secret::new(token.trim()),
+            }));
+        }
+        (Some(_), None) => {
+            return Err(Error::Usage(
+                "ACTIONS_ID_TOKEN_REQUEST_URL is set but ACTIONS_ID_TOKEN_REQUEST_TOKEN is not: give the workflow \
+                 job `permissions: id-token: write`"
+                    .to_owned(),
+            ))
+        }
+        _ => {}
+    }
     Err(Error::Usage(
         "no Graph credential: set AZURE_CLIENT_SECRET (or pass --client-secret-file FILE), or \
-         AZURE_CLIENT_CERTIFICATE_PATH (or --certificate FILE), or GRAPH_ACCESS_TOKEN"
+         AZURE_CLIENT_CERTIFICATE_PATH (or --certificate FILE), or AZURE_FEDERATED_TOKEN_FILE, or run in GitHub \
+         Actions with `id-token: write`, or set GRAPH_ACCESS_TOKEN; or sign in as an admin with --interactive or \
+         --device-code, or use --managed-identity"
             .to_owned(),
     ))
 }
@@ -292,10 +486,48 @@ fn is_loopback(url: &url::Url) -> bool {
     }
 }
 
+/// Which hosts an endpoint URL may name.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Reach {
+    /// https anywhere, plain http on loopback only.
+    LoopbackOrHttps,
+    /// https anywhere, plain http on loopback or link-local addresses (169.254.0.0/16: Azure's own
+    /// identity endpoints, such as App Service on Linux's).
+    LocalOrHttps,
+    /// http or https on loopback only (a test server standing in for a fixed Azure address).
+    Loopback,
+}
+
+/// An endpoint URL (a query is kept), checked against `reach`.
+pub(crate) fn checked_endpoint(name: &str, value: &str, reach: Reach) -> Result<String, Error> {
+    let url = url::Url::parse(value.trim()).map_err(|e| Error::Usage(format!("{name} {value}: not a URL ({e})")))?;
+    let link_local = matches!(url.host(), Some(url::Host::Ipv4(ip)) if ip.is_link_local());
+    let ok = match (url.scheme(), reach) {
+        (_, Reach::Loopback) => matches!(url.scheme(), "http" | "https") && is_loopback(&url),
+        ("https", _) => true,
+        ("http", Reach::LoopbackOrHttps) => is_loopback(&url),
+        ("http", Reach::LocalOrHttps) => is_loopback(&url) || link_local,
+        _ => false,
+    };
+    if !ok {
+        let allowed = match reach {
+            Reach::LoopbackOrHttps => "https://, or http:// on a loopback address",
+            Reach::LocalOrHttps => "https://, or http:// on a loopback or link-local address",
+            Reach::Loopback => "a loopback address (it stands in for a fixed Azure address in tests)",
+        };
+        return Err(Error::Usage(format!("{name} {value}: expected {allowed}")));
+    }
+    Ok(url.to_string())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
     use std::collections::HashMap;
+
+    fn files<'a>(secret_file: Option<&'a Path>, certificate: Option<&'a Path>) -> SignInFlags<'a> {
+        SignInFlags { secret_file, certificate, ..SignInFlags::default() }
+    }
 
     fn env(pairs: &[(&str, &str)]) -> impl Fn(&str) -> Option<String> {
         let map: HashMap<String, String> = pairs.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect();
@@ -334,26 +566,29 @@ mod tests {
             ("AZURE_CLIENT_CERTIFICATE_PATH", "/env/cert.pem"),
             ("AZURE_CLIENT_SECRET", "s"),
         ]);
-        assert_eq!(credential_from(&all, None, Some(cert)).unwrap(), Credential::Token(Secret::new("tok")));
+        assert_eq!(credential_from(&all, &files(None, Some(cert))).unwrap(), Credential::Token(Secret::new("tok")));
         let no_token = env(&[
             ("GRAPH_ACCESS_TOKEN", ""),
             ("AZURE_CLIENT_CERTIFICATE_PATH", "/env/cert.pem"),
             ("AZURE_CLIENT_SECRET", "s"),
         ]);
-        assert_eq!(credential_from(&no_token, None, Some(cert)).unwrap(), Credential::Certificate(cert.to_owned()));
         assert_eq!(
-            credential_from(&no_token, None, None).unwrap(),
+            credential_from(&no_token, &files(None, Some(cert))).unwrap(),
+            Credential::Certificate(cert.to_owned())
+        );
+        assert_eq!(
+            credential_from(&no_token, &files(None, None)).unwrap(),
             Credential::Certificate(PathBuf::from("/env/cert.pem"))
         );
         let mut file = tempfile::NamedTempFile::new().unwrap();
         std::io::Write::write_all(&mut file, b"from-file\n").unwrap();
         let secret_only = env(&[("AZURE_CLIENT_SECRET", "s")]);
         assert_eq!(
-            credential_from(&secret_only, Some(file.path()), None).unwrap(),
+            credential_from(&secret_only, &files(Some(file.path()), None)).unwrap(),
             Credential::Secret(Secret::new("from-file"))
         );
-        assert_eq!(credential_from(&secret_only, None, None).unwrap(), Credential::Secret(Secret::new("s")));
-        let err = credential_from(env(&[]), None, None).unwrap_err();
+        assert_eq!(credential_from(&secret_only, &files(None, None)).unwrap(), Credential::Secret(Secret::new("s")));
+        let err = credential_from(env(&[]), &files(None, None)).unwrap_err();
         assert!(matches!(err, Error::Usage(_)));
         let text = err.to_string();
         for name in
@@ -361,8 +596,85 @@ mod tests {
         {
             assert!(text.contains(name), "{text}");
         }
-        let missing = credential_from(env(&[]), Some(Path::new("/no/such/secret")), None).unwrap_err();
+        let missing = credential_from(env(&[]), &files(Some(Path::new("/no/such/secret")), None)).unwrap_err();
         assert!(matches!(missing, Error::Input { .. }), "{missing}");
+    }
+
+    #[test]
+    fn federated_tokens_come_last_the_file_winning() {
+        let github = [
+            ("ACTIONS_ID_TOKEN_REQUEST_URL", "https://pipelines.actions.example/idtoken?api-version=2.0"),
+            ("ACTIONS_ID_TOKEN_REQUEST_TOKEN", "gh-request-token"),
+        ];
+        let both = env(&[github[0], github[1], ("AZURE_FEDERATED_TOKEN_FILE", "/var/run/token")]);
+        let file = Credential::Federated(FederatedToken::File(PathBuf::from("/var/run/token")));
+        assert_eq!(credential_from(&both, &files(None, None)).unwrap(), file);
+        let secret_too = env(&[github[0], github[1], ("AZURE_CLIENT_SECRET", "s")]);
+        assert_eq!(credential_from(&secret_too, &files(None, None)).unwrap(), Credential::Secret(Secret::new("s")));
+        let Credential::Federated(FederatedToken::GitHubActions { request_url, request_token }) =
+            credential_from(env(&github), &files(None, None)).unwrap()
+        else {
+            panic!("GitHub Actions' OIDC expected");
+        };
+        assert_eq!(request_url, "https://pipelines.actions.example/idtoken?api-version=2.0");
+        assert_eq!(request_token.expose(), "gh-request-token");
+        let half = credential_from(env(&github[..1]), &files(None, None)).unwrap_err().to_string();
+        assert!(half.contains("id-token: write"), "{half}");
+        let plain = env(&[("ACTIONS_ID_TOKEN_REQUEST_URL", "http://evil.test/t"), github[1]]);
+        assert!(matches!(credential_from(plain, &files(None, None)), Err(Error::Usage(_))));
+    }
+
+    #[test]
+    fn flags_choose_the_credential_before_the_environment() {
+        let everything = env(&[("GRAPH_ACCESS_TOKEN", "tok"), ("AZURE_CLIENT_SECRET", "s")]);
+        let interactive = SignInFlags { interactive: true, redirect_port: Some(8400), ..SignInFlags::default() };
+        assert_eq!(
+            credential_from(&everything, &interactive).unwrap(),
+            Credential::Interactive { redirect_port: Some(8400) }
+        );
+        let device = SignInFlags { device_code: true, ..SignInFlags::default() };
+        assert_eq!(credential_from(&everything, &device).unwrap(), Credential::DeviceCode);
+        assert!(Credential::DeviceCode.is_delegated() && !Credential::Secret(Secret::new("s")).is_delegated());
+
+        let managed = SignInFlags {
+            managed_identity: true,
+            managed_identity_client_id: Some(" user-assigned-id "),
+            ..SignInFlags::default()
+        };
+        let app_service =
+            env(&[("IDENTITY_ENDPOINT", "http://169.254.129.2:8081/msi/token"), ("IDENTITY_HEADER", "header-secret")]);
+        assert_eq!(
+            credential_from(&app_service, &managed).unwrap(),
+            Credential::ManagedIdentity(ManagedIdentity {
+                client_id: Some("user-assigned-id".into()),
+                endpoint: IdentityEndpoint::AppService {
+                    url: "http://169.254.129.2:8081/msi/token".into(),
+                    header: Secret::new("header-secret"),
+                },
+            })
+        );
+        let system = SignInFlags { managed_identity: true, ..SignInFlags::default() };
+        let vm = Credential::ManagedIdentity(ManagedIdentity {
+            client_id: None,
+            endpoint: IdentityEndpoint::Imds { url: IMDS_TOKEN_URL.into() },
+        });
+        // Without IDENTITY_HEADER the endpoint alone is not used: the instance metadata service is.
+        let endpoint_only = env(&[("IDENTITY_ENDPOINT", "http://127.0.0.1:41155/MSI/token/")]);
+        assert_eq!(credential_from(endpoint_only, &system).unwrap(), vm);
+        let test_imds = env(&[("INTUNE_REACH_IMDS_URL", "http://127.0.0.1:9/metadata/identity/oauth2/token")]);
+        assert!(matches!(
+            credential_from(test_imds, &system).unwrap(),
+            Credential::ManagedIdentity(ManagedIdentity { endpoint: IdentityEndpoint::Imds { url }, .. })
+                if url == "http://127.0.0.1:9/metadata/identity/oauth2/token"
+        ));
+        for (name, value) in [
+            ("INTUNE_REACH_IMDS_URL", "https://imds.example/token"),
+            ("INTUNE_REACH_IMDS_URL", "http://169.254.169.254/metadata/identity/oauth2/token"),
+        ] {
+            assert!(matches!(credential_from(env(&[(name, value)]), &system), Err(Error::Usage(_))), "{value}");
+        }
+        let remote = env(&[("IDENTITY_ENDPOINT", "http://10.0.0.4/msi/token"), ("IDENTITY_HEADER", "h")]);
+        assert!(matches!(credential_from(remote, &system), Err(Error::Usage(_))));
     }
 
     #[test]

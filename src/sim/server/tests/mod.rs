@@ -9,6 +9,7 @@ mod devices;
 mod faults;
 mod groups;
 mod lifecycle;
+mod people_and_pipelines;
 mod sign_in;
 mod tenant_settings;
 

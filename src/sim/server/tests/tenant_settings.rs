@@ -56,7 +56,7 @@ async fn missing_is_404_and_forbidden_is_403_without_the_role() {
     )
     .unwrap();
     let roles: Vec<&str> = claims["roles"].as_array().unwrap().iter().filter_map(Value::as_str).collect();
-    assert_eq!(roles, options.roles());
+    assert_eq!(roles, options.app_roles());
     assert!(roles.contains(&"DeviceManagementServiceConfig.Read.All"));
     assert!(!roles.contains(&"DeviceManagementConfiguration.Read.All"));
     assert_eq!(claims["tid"], TENANT);
