@@ -255,6 +255,7 @@ fn audit(args: &AuditArgs) -> Result<i32, Error> {
     // The process ends right after this: freeing a million devices one by one would only add time.
     std::mem::forget(audit);
     std::mem::forget(inventory);
+    std::mem::forget(changes);
     let mut code = exit::OK;
     if let Some(threshold) = output.fail_under.filter(|threshold| ready_percent < *threshold) {
         if !output.quiet {

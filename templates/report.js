@@ -21,6 +21,8 @@
     };
     var read = function () {
       var raw = location.hash.replace(/^#/, "") || location.search.replace(/^\?/, "");
+      // A fragment that is a section's anchor (#users) leaves the filters as they are.
+      if (!/(^|&)(filter|verdict|reason)=/.test(raw)) { return; }
       var params = new URLSearchParams(raw);
       filter.value = params.get("filter") || "";
       choose(verdict, params.get("verdict") || "");

@@ -83,7 +83,8 @@ pub fn rank(users: &[UserResult]) -> Vec<Blocker> {
             },
         )
         .reduce(|| [0usize; RuleId::COUNT], |a, b| std::array::from_fn(|i| a[i] + b[i]));
-    let mut blockers: Vec<Blocker> = RuleId::ALL.into_iter().map(|rule| Blocker { rule, users: counts[rule.index()] }).collect();
+    let mut blockers: Vec<Blocker> =
+        RuleId::ALL.into_iter().map(|rule| Blocker { rule, users: counts[rule.index()] }).collect();
     blockers.sort_by(|a, b| b.users.cmp(&a.users).then(a.rule.cmp(&b.rule)));
     blockers
 }
@@ -91,7 +92,7 @@ pub fn rank(users: &[UserResult]) -> Vec<Blocker> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    
+
     #[test]
     fn rule_sets_hold_rules_in_table_order() {
         let set: RuleSet = [RuleId::RecentCheckIn, RuleId::CompanyPortal].into_iter().collect();

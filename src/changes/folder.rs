@@ -101,13 +101,18 @@ fn check_count(path: &Path, found: usize, counted: usize, what: &str) -> Result<
 /// a file without is cut short). Returns a reader with the file's delimiter.
 fn open_csv(path: &Path) -> Result<csv::Reader<BufReader<File>>, Error> {
     let cannot = |e: std::io::Error| {
-        let what = if e.kind() == std::io::ErrorKind::NotFound { "is missing: the audit folder is incomplete" } else { "cannot be read" };
+        let what = if e.kind() == std::io::ErrorKind::NotFound {
+            "is missing: the audit folder is incomplete"
+        } else {
+            "cannot be read"
+        };
         Error::input(path, format!("{what} ({e})"))
     };
     let mut file = File::open(path).map_err(cannot)?;
     let length = file.metadata().map_err(cannot)?.len();
     let mut last = [0u8; 1];
-    if length == 0 || file.seek(SeekFrom::End(-1)).and_then(|_| file.read_exact(&mut last)).is_err() || last[0] != b'\n' {
+    if length == 0 || file.seek(SeekFrom::End(-1)).and_then(|_| file.read_exact(&mut last)).is_err() || last[0] != b'\n'
+    {
         return Err(Error::input(path, "does not end with a line end: the file is truncated"));
     }
     // The header names hold neither delimiter, so the first line tells which one the file uses.

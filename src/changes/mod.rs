@@ -90,10 +90,8 @@ impl AuditInfo {
             .as_object()
             .map(|rules| rules.iter().map(|(id, rule)| (id.clone(), text(&rule["level"]))).collect())
             .unwrap_or_default();
-        let groups = summary["scope"]["groups"]
-            .as_array()
-            .map(|groups| groups.iter().map(text).collect())
-            .unwrap_or_default();
+        let groups =
+            summary["scope"]["groups"].as_array().map(|groups| groups.iter().map(text).collect()).unwrap_or_default();
         AuditInfo {
             folder: folder.display().to_string(),
             version: text(&summary["tool"]["version"]),
@@ -197,7 +195,9 @@ fn differences(before: &AuditInfo, after: &AuditInfo) -> Vec<Difference> {
         info.levels.iter().find(|(id, _)| id == rule).map(|(_, level)| level.clone()).unwrap_or_else(|| "none".into())
     };
     let mut rules: Vec<&str> = before.levels.iter().map(|(id, _)| id.as_str()).collect();
-    rules.extend(after.levels.iter().map(|(id, _)| id.as_str()).filter(|id| !before.levels.iter().any(|(b, _)| b == id)));
+    rules.extend(
+        after.levels.iter().map(|(id, _)| id.as_str()).filter(|id| !before.levels.iter().any(|(b, _)| b == id)),
+    );
     for rule in rules {
         differ(format!("level of {rule}"), level_of(before, rule), level_of(after, rule));
     }
@@ -259,11 +259,8 @@ mod tests {
             ("zoe@x", AtRisk),
         ]);
         let changes = Changes::between(info("a", &[]), before, info("a", &[]), after);
-        let rows: Vec<(&str, Option<Verdict>, Option<Verdict>, &str)> = changes
-            .users
-            .iter()
-            .map(|u| (u.recipient.as_str(), u.before, u.after, u.change.as_str()))
-            .collect();
+        let rows: Vec<(&str, Option<Verdict>, Option<Verdict>, &str)> =
+            changes.users.iter().map(|u| (u.recipient.as_str(), u.before, u.after, u.change.as_str())).collect();
         assert_eq!(
             rows,
             vec![

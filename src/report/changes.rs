@@ -7,7 +7,7 @@ use std::io::Write;
 use comfy_table::{presets, ContentArrangement, Table};
 use serde::Serialize;
 
-use super::{guard_formula, json, CsvOptions, Report, Reporter};
+use super::{guard_formula, is_layout_control, json, CsvOptions, Report, Reporter};
 use crate::audit::Verdict;
 use crate::changes::{AuditInfo, Change, Changes, Difference, UserChange};
 
@@ -113,7 +113,11 @@ pub struct DifferenceSummary<'a> {
 }
 
 fn differences(changes: &Changes) -> Vec<DifferenceSummary<'_>> {
-    changes.differences.iter().map(|d| DifferenceSummary { what: &d.what, before: &d.before, after: &d.after }).collect()
+    changes
+        .differences
+        .iter()
+        .map(|d| DifferenceSummary { what: &d.what, before: &d.before, after: &d.after })
+        .collect()
 }
 
 /// The `changes` block of `summary.json`: the earlier audit, what differed, the counts (the users are
@@ -162,7 +166,12 @@ pub fn diff_json(changes: &Changes) -> DiffJson<'_> {
         users: changes
             .users
             .iter()
-            .map(|u| UserChangeJson { recipient: &u.recipient, before: u.before, after: u.after, change: u.change.as_str() })
+            .map(|u| UserChangeJson {
+                recipient: &u.recipient,
+                before: u.before,
+                after: u.after,
+                change: u.change.as_str(),
+            })
             .collect(),
     }
 }
@@ -186,14 +195,19 @@ pub fn shown(changes: &Changes, change: Change, limit: usize) -> (Vec<&UserChang
     (users, left_out)
 }
 
+/// Text from the tenant made safe for a terminal: control characters (escape sequences, line breaks)
+/// and bidirectional overrides are written as `\u{..}` escapes.
+pub fn printable(text: &str) -> std::borrow::Cow<'_, str> {
+    if !text.chars().any(is_layout_control) {
+        return text.into();
+    }
+    text.chars().map(|c| if is_layout_control(c) { c.escape_unicode().to_string() } else { c.to_string() }).collect()
+}
+
 /// The changes block of the terminal summary: counts, what differed, and some users of each kind.
 pub fn terminal_block(changes: &Changes) -> String {
-    let mut out = format!(
-        "Changes since {} (as of {}): {}\n",
-        changes.before.folder,
-        changes.before.as_of,
-        counts_line(changes)
-    );
+    let mut out =
+        format!("Changes since {} (as of {}): {}\n", changes.before.folder, changes.before.as_of, counts_line(changes));
     for difference in &changes.differences {
         let _ = writeln!(out, "  differs: {}", difference_line(difference));
     }
@@ -202,7 +216,7 @@ pub fn terminal_block(changes: &Changes) -> String {
         if users.is_empty() {
             continue;
         }
-        let names: Vec<&str> = users.iter().map(|u| u.recipient.as_str()).collect();
+        let names: Vec<_> = users.iter().map(|u| printable(&u.recipient)).collect();
         let more = if left_out > 0 { format!(" and {left_out} more (changes.csv)") } else { String::new() };
         let _ = writeln!(out, "  {}: {}{more}", change.as_str(), names.join(", "));
     }
@@ -231,8 +245,21 @@ pub fn diff_table(changes: &Changes) -> String {
     table.load_preset(presets::UTF8_FULL_CONDENSED).set_content_arrangement(ContentArrangement::Disabled);
     table.set_header(CHANGE_COLUMNS.to_vec());
     for user in &changes.users {
-        table.add_row(vec![user.recipient.as_str(), verdict(user.before), verdict(user.after), user.change.as_str()]);
+        let recipient = printable(&user.recipient).into_owned();
+        table.add_row(vec![recipient.as_str(), verdict(user.before), verdict(user.after), user.change.as_str()]);
     }
     let _ = writeln!(out, "\n{table}");
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn tenant_text_cannot_drive_the_terminal() {
+        assert_eq!(printable("ann@x"), "ann@x");
+        assert_eq!(printable("a\u{1b}[31mred\nb"), "a\\u{1b}[31mred\\u{a}b");
+        assert_eq!(printable("\u{202e}evil"), "\\u{202e}evil");
+    }
 }

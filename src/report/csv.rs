@@ -397,7 +397,10 @@ closest_device,next_step"
         assert!(parts[0].starts_with("company-portal: Company Portal is not installed"), "{old}");
         assert!(parts[1].starts_with("recent-check-in: ") && parts[1].contains("45 days"), "{old}");
         let bob = details("d-bob");
-        assert!(bob.starts_with("company-portal: ") && !bob.contains(';'), "a `;` in a sentence is no separator: {bob}");
+        assert!(
+            bob.starts_with("company-portal: ") && !bob.contains(';'),
+            "a `;` in a sentence is no separator: {bob}"
+        );
 
         let users = rows(&users);
         let ann = users.iter().find(|r| &r[0] == "ann@contoso.example").unwrap();

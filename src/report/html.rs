@@ -468,7 +468,8 @@ mod tests {
         assert!(!html.contains("<img src=x"), "the device name is text");
         assert!(!html.contains("<script>alert(2)"), "the recipient is text");
         for outside in ["http://", "https://", "src=\"//"] {
-            let found: Vec<&str> = html.match_indices(outside).map(|(i, _)| &html[i..(i + 60).min(html.len())]).collect();
+            let found: Vec<&str> =
+                html.match_indices(outside).map(|(i, _)| &html[i..(i + 60).min(html.len())]).collect();
             assert!(found.iter().all(|f| f.starts_with("http://www.w3.org/2000/svg")), "no network: {found:?}");
         }
         assert!(html.contains("1 of 2 users"), "the answer");
@@ -480,7 +481,10 @@ mod tests {
             (0..TABLE_CAP + 3).map(|i| device(&format!("d{i}"), "phone", &format!("u{i:06}@x"), false)).collect();
         let html = render(&Inventory { devices, ..Default::default() });
         assert_eq!(html.matches("<tr data-verdict=").count(), TABLE_CAP);
-        assert!(html.contains(&format!("the first {} of {}", grouped(TABLE_CAP), grouped(TABLE_CAP + 3))), "cap stated");
+        assert!(
+            html.contains(&format!("the first {} of {}", grouped(TABLE_CAP), grouped(TABLE_CAP + 3))),
+            "cap stated"
+        );
     }
 
     #[test]

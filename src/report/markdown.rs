@@ -5,7 +5,7 @@
 use std::fmt::Write as _;
 use std::io::Write;
 
-use super::{changes, Report, Reporter};
+use super::{changes, is_layout_control, Report, Reporter};
 use crate::audit::{percent, Verdict};
 use crate::changes::{Change, Changes};
 use crate::rules::{self, RuleId, Status};
@@ -24,8 +24,8 @@ impl Reporter for MarkdownSummary {
 }
 
 /// Makes text safe inside Markdown, table cells included: Markdown's punctuation is backslash-escaped
-/// (so `<img ...>` is not HTML, `|` does not end a cell, a backtick opens no code span), and line breaks
-/// and other control characters become spaces.
+/// (so `<img ...>` is not HTML, `|` does not end a cell, a backtick opens no code span), and line breaks,
+/// other control characters and bidirectional overrides become spaces.
 pub fn escape(text: &str) -> String {
     let mut out = String::with_capacity(text.len() + 8);
     for c in text.chars() {
@@ -34,7 +34,7 @@ pub fn escape(text: &str) -> String {
                 out.push('\\');
                 out.push(c);
             }
-            c if c.is_control() => out.push(' '),
+            c if is_layout_control(c) => out.push(' '),
             c => out.push(c),
         }
     }
@@ -82,7 +82,9 @@ pub fn render(report: Report<'_>) -> String {
 
     let blockers: Vec<_> = audit.blockers.iter().filter(|b| b.users > 0).collect();
     if !blockers.is_empty() {
-        out.push_str("### What to fix first\n\nUsers who would become ready if the rule passed on all their devices.\n\n");
+        out.push_str(
+            "### What to fix first\n\nUsers who would become ready if the rule passed on all their devices.\n\n",
+        );
         out.push_str("| rule | users | share | fix |\n|---|--:|--:|---|\n");
         for blocker in blockers {
             let _ = writeln!(
@@ -171,6 +173,7 @@ mod tests {
         assert_eq!(escape("`rm -rf`"), "\\`rm -rf\\`");
         assert_eq!(escape("<img src=x onerror=alert(1)>"), "\\<img src=x onerror=alert(1)\\>");
         assert_eq!(escape("line one\nline two\r"), "line one line two ");
+        assert_eq!(escape("\u{202e}evil"), " evil");
         assert_eq!(escape("**bold** [link](x)"), "\\*\\*bold\\*\\* \\[link\\](x)");
         assert_eq!(escape("Zoë ☎ ann@contoso.example"), "Zoë ☎ ann@contoso.example");
     }

@@ -133,6 +133,13 @@ pub fn write_all(report: Report<'_>, dir: &Path, reporters: &[Box<dyn Reporter>]
     Ok(written)
 }
 
+/// Whether a character of tenant text would steer a terminal or the layout of text around it rather
+/// than show: a control character (escape sequences, line breaks) or a bidirectional embedding,
+/// override or isolate (which can reorder what follows).
+pub fn is_layout_control(c: char) -> bool {
+    c.is_control() || matches!(c, '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}')
+}
+
 /// Prefixes a cell that a spreadsheet would run as a formula with `'`.
 pub fn guard_formula(cell: &str) -> std::borrow::Cow<'_, str> {
     match cell.as_bytes().first() {

@@ -253,7 +253,11 @@ fn names_that_look_like_markup_are_inert_text_in_chromium() {
     let closest: Vec<&str> = table.iter().map(|r| r.cells[5].as_str()).collect();
     assert_eq!(
         closest,
-        ["<img src=x onerror=alert(1)>", "<script>document.title='owned'</script>", "\u{202e}evil\u{202c} \"quoted\" & <b>bold</b>"]
+        [
+            "<img src=x onerror=alert(1)>",
+            "<script>document.title='owned'</script>",
+            "\u{202e}evil\u{202c} \"quoted\" & <b>bold</b>"
+        ]
     );
     assert!(dom.contains("&lt;img src=x onerror=alert(1)&gt;"), "shown as text");
 

@@ -10,16 +10,12 @@ fn small() -> String {
     fixture("tenant-small.json").display().to_string()
 }
 
-const RULES: [&str; 8] = [
-    "supported-platform",
-    "mdm-enrolled",
-    "has-recipient",
-    "company-portal",
-    "portal-version",
-    "google-play-services",
-    "recent-check-in",
-    "push-permission",
-];
+/// The rule ids in table order, as `intune-reach rules` lists them.
+fn rule_ids() -> Vec<String> {
+    let output = bin().args(["rules", "--format", "json"]).output().unwrap();
+    let rules: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
+    rules.as_array().unwrap().iter().map(|rule| rule["id"].as_str().unwrap().to_owned()).collect()
+}
 
 /// Per rule, the users who would become ready if it passed on all their devices, worked out from the
 /// CSV files and the levels alone: a user counts for a rule when one of their devices is kept from
@@ -33,17 +29,19 @@ fn blockers_from_the_files(run: &Run) -> BTreeMap<String, u64> {
     };
     let ready: BTreeSet<String> =
         run.rows("users.csv").into_iter().filter(|u| u["verdict"] == "ready").map(|u| u["recipient"].clone()).collect();
-    let mut helped: BTreeMap<String, BTreeSet<String>> = BTreeMap::new();
+    let rules = rule_ids();
+    let mut helped: BTreeMap<&str, BTreeSet<String>> = BTreeMap::new();
     for device in run.rows("devices.csv") {
         if device["recipient"].is_empty() || ready.contains(&device["recipient"]) {
             continue;
         }
-        let blocking: Vec<&str> = RULES.iter().copied().filter(|rule| blocks(rule, &device[*rule])).collect();
+        let blocking: Vec<&str> =
+            rules.iter().map(String::as_str).filter(|rule| blocks(rule, &device[*rule])).collect();
         if let [only] = blocking[..] {
-            helped.entry(only.to_owned()).or_default().insert(device["recipient"].clone());
+            helped.entry(only).or_default().insert(device["recipient"].clone());
         }
     }
-    RULES.iter().map(|rule| (rule.to_string(), helped.get(*rule).map_or(0, |users| users.len() as u64))).collect()
+    rules.iter().map(|rule| (rule.clone(), helped.get(rule.as_str()).map_or(0, |users| users.len() as u64))).collect()
 }
 
 #[test]
@@ -52,7 +50,7 @@ fn blockers_are_the_exact_counterfactual_largest_first() {
         assert_eq!(run.code, 0, "{}", run.stderr);
         let summary = run.summary();
         let blockers = summary["blockers"].as_array().expect("blockers");
-        assert_eq!(blockers.len(), RULES.len(), "every rule");
+        assert_eq!(blockers.len(), rule_ids().len(), "every rule");
         let listed: BTreeMap<String, u64> =
             blockers.iter().map(|b| (b["rule"].as_str().unwrap().to_owned(), b["users"].as_u64().unwrap())).collect();
         assert_eq!(listed, blockers_from_the_files(&run));
@@ -74,8 +72,9 @@ fn trailing_columns_come_after_the_rule_columns_and_say_why() {
     let run = audit(&["--snapshot", &small()]);
     let devices = run.file("devices.csv");
     let header: Vec<&str> = devices.lines().next().unwrap().split(',').collect();
-    assert_eq!(header[14..22], RULES, "the rule columns keep their places");
-    assert_eq!(header[22..], ["details"]);
+    let rules = rule_ids();
+    assert_eq!(header[14..14 + rules.len()], rules, "the rule columns keep their places");
+    assert_eq!(header[14 + rules.len()..], ["details"]);
     let users = run.file("users.csv");
     let header: Vec<&str> = users.lines().next().unwrap().split(',').collect();
     assert_eq!(header[8..], ["reasons", "closest_device", "next_step"]);
@@ -83,7 +82,11 @@ fn trailing_columns_come_after_the_rule_columns_and_say_why() {
     let rows = run.rows("devices.csv");
     let details = |id: &str| rows.iter().find(|r| r["device_id"] == id).unwrap()["details"].clone();
     assert_eq!(details("d-ios-ready"), "", "a ready device: nothing to say (push-permission is left out)");
-    assert!(details("d-old-portal").starts_with("portal-version: Company Portal 5.0.4000.0"), "{}", details("d-old-portal"));
+    assert!(
+        details("d-old-portal").starts_with("portal-version: Company Portal 5.0.4000.0"),
+        "{}",
+        details("d-old-portal")
+    );
     assert!(details("d-stale").starts_with("recent-check-in: ") && details("d-stale").contains("85 days"));
     for row in &rows {
         let listed: Vec<&str> = row["failed_rules"].split(';').chain(row["unknown_rules"].split(';')).collect();
@@ -156,9 +159,19 @@ fn markdown_summary_for_a_job_summary_with_names_escaped() {
     }
 
     // The changes block lists the user, escaped.
-    let previous = audit(&["--snapshot", snapshot.to_str().unwrap(), "--group", "g|`1`", "--level", "company-portal=allow"]);
+    let previous =
+        audit(&["--snapshot", snapshot.to_str().unwrap(), "--group", "g|`1`", "--level", "company-portal=allow"]);
     let prev = previous.out.path().to_str().unwrap();
-    let run = audit(&["--snapshot", snapshot.to_str().unwrap(), "--group", "g|`1`", "--format", "markdown", "--previous", prev]);
+    let run = audit(&[
+        "--snapshot",
+        snapshot.to_str().unwrap(),
+        "--group",
+        "g|`1`",
+        "--format",
+        "markdown",
+        "--previous",
+        prev,
+    ]);
     assert!(run.stdout.contains("### Changes since the audit of"), "{}", run.stdout);
     assert!(run.stdout.contains("- **regressed** (1): pipe\\|tick\\`\\<b\\>@contoso.example"), "{}", run.stdout);
     assert!(run.stdout.contains("level of company-portal: allow -\\> deny"), "{}", run.stdout);
@@ -204,8 +217,12 @@ fn previous_and_diff_list_the_same_changes() {
     let summary = after.summary();
     assert_eq!(summary["changes"]["counts"]["regressed"], 1);
     assert_eq!(summary["changes"]["counts"]["changed"], 1);
-    let differences: Vec<String> =
-        summary["changes"]["differences"].as_array().unwrap().iter().map(|d| d["what"].as_str().unwrap().to_owned()).collect();
+    let differences: Vec<String> = summary["changes"]["differences"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|d| d["what"].as_str().unwrap().to_owned())
+        .collect();
     assert_eq!(differences, ["level of portal-version", "level of recent-check-in"]);
     assert!(after.stdout.contains("regressed: fay@contoso.example"), "{}", after.stdout);
     assert!(after.stdout.contains("differs: level of recent-check-in: allow -> warn"), "{}", after.stdout);
@@ -218,8 +235,13 @@ fn previous_and_diff_list_the_same_changes() {
     let table = String::from_utf8(output.stdout).unwrap();
     assert!(table.contains("fay@contoso.example") && table.contains("regressed"), "{table}");
     assert_eq!(diff(before.out.path(), after.out.path(), &["--fail-on-regression"]).status.code(), Some(1));
-    assert_eq!(diff(after.out.path(), before.out.path(), &["--fail-on-regression"]).status.code(), Some(0), "fixed only");
-    let gated = audit(&["--snapshot", &small(), "--previous", before.out.path().to_str().unwrap(), "--fail-on-regression"]);
+    assert_eq!(
+        diff(after.out.path(), before.out.path(), &["--fail-on-regression"]).status.code(),
+        Some(0),
+        "fixed only"
+    );
+    let gated =
+        audit(&["--snapshot", &small(), "--previous", before.out.path().to_str().unwrap(), "--fail-on-regression"]);
     assert_eq!(gated.code, 1, "{}", gated.stderr);
     assert!(gated.stderr.contains("fail-on-regression"), "{}", gated.stderr);
 
@@ -294,21 +316,27 @@ fn folders_that_are_no_whole_audit_exit_2_naming_the_file() {
     // Cut in the middle of a row, at a line end (a row short), and a summary cut short.
     let mid_row = damaged(&run, cut("users.csv", |t| t[..t.len() - 25].to_owned()));
     assert_refused(mid_row.path(), good, &["users.csv", "truncated"]);
-    let short = damaged(&run, cut("devices.csv", |t| {
-        let mut lines: Vec<&str> = t.lines().collect();
-        lines.pop();
-        lines.join("\n") + "\n"
-    }));
+    let short = damaged(
+        &run,
+        cut("devices.csv", |t| {
+            let mut lines: Vec<&str> = t.lines().collect();
+            lines.pop();
+            lines.join("\n") + "\n"
+        }),
+    );
     assert_refused(short.path(), good, &["devices.csv", "truncated"]);
     let summary = damaged(&run, cut("summary.json", |t| t[..t.len() / 2].to_owned()));
     assert_refused(summary.path(), good, &["summary.json", "truncated"]);
 
     // An older version: a summary without blockers, or an older version number.
-    let older = damaged(&run, cut("summary.json", |t| {
-        let mut summary: serde_json::Value = serde_json::from_str(t).unwrap();
-        summary.as_object_mut().unwrap().remove("blockers");
-        summary.to_string()
-    }));
+    let older = damaged(
+        &run,
+        cut("summary.json", |t| {
+            let mut summary: serde_json::Value = serde_json::from_str(t).unwrap();
+            summary.as_object_mut().unwrap().remove("blockers");
+            summary.to_string()
+        }),
+    );
     assert_refused(older.path(), good, &["summary.json", "older version"]);
     let older = damaged(&run, cut("summary.json", |t| t.replace("\"version\": \"0.1.0\"", "\"version\": \"0.0.3\"")));
     assert_refused(older.path(), good, &["older version of intune-reach (0.0.3)"]);
@@ -337,4 +365,20 @@ fn audits_written_with_a_bom_and_semicolons_compare() {
     assert_eq!(output.status.code(), Some(0), "{}", String::from_utf8_lossy(&output.stderr));
     let json: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
     assert_eq!(json["counts"]["regressed"], 1, "{json}");
+}
+
+#[test]
+fn previous_may_be_the_out_folder_itself() {
+    let first = audit(&["--snapshot", &small(), "--level", "recent-check-in=allow"]);
+    let out = first.out.path();
+    let output = bin()
+        .args(["audit", "--snapshot", &small(), "--as-of", crate::harness::AS_OF, "--quiet", "--out"])
+        .arg(out)
+        .arg("--previous")
+        .arg(out)
+        .output()
+        .unwrap();
+    assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
+    let changes = std::fs::read_to_string(out.join("changes.csv")).unwrap();
+    assert_eq!(changes, "recipient,before,after,change\nfay@contoso.example,ready,at-risk,regressed\n");
 }
