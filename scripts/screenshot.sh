@@ -12,14 +12,16 @@ work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 
 cargo build --release --locked --quiet
-bin=target/release/intune-reach
+bin=$PWD/target/release/intune-reach
+shot=$PWD/docs/report.png
+cd "$work"
 # The week before: recent-check-in at warn only from this week on, so some users regressed.
-"$bin" audit --demo --as-of 2026-11-19T00:00:00Z --level recent-check-in=allow --out "$work/before" --quiet
-"$bin" audit --demo --as-of 2026-11-26T00:00:00Z --previous "$work/before" --out "$work/reports" --quiet
+"$bin" audit --demo --as-of 2026-11-19T00:00:00Z --level recent-check-in=allow --out last-week --quiet
+"$bin" audit --demo --as-of 2026-11-26T00:00:00Z --previous last-week --out reports --quiet
 
 "$browser" --headless --no-sandbox --disable-gpu --disable-quic --no-first-run \
   --disable-background-networking --disable-component-update --disable-sync \
   --user-data-dir="$work/profile" --hide-scrollbars --force-color-profile=srgb \
   --virtual-time-budget=5000 --window-size="$width,$height" \
-  --screenshot="$PWD/docs/report.png" "file://$work/reports/report.html" 2>/dev/null
+  --screenshot="$shot" "file://$work/reports/report.html" 2>/dev/null
 echo "wrote docs/report.png (${width}x${height})"

@@ -23,7 +23,11 @@ pub fn details_into(out: &mut String, result: &DeviceResult) {
         }
         out.push_str(rule.as_str());
         out.push_str(": ");
-        out.extend(reason.chars().map(|c| if c == ';' { ',' } else { c }));
+        if reason.contains(';') {
+            out.push_str(&reason.replace(';', ","));
+        } else {
+            out.push_str(reason);
+        }
     }
 }
 
