@@ -1,9 +1,11 @@
 //! Integration tests: one test binary (as ripgrep does), driving the `intune-reach` binary.
 
+mod browser;
 mod docs;
 mod edges;
 mod graph;
 mod harness;
 mod layout;
 mod offline;
+mod reports;
 mod sign_in;
