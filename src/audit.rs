@@ -17,7 +17,7 @@ use serde::Serialize;
 use crate::error::Error;
 use crate::inventory::{Device, Inventory, Member, Text};
 use crate::rules::Settings;
-use crate::rules::{evaluate_all, Level, RuleContext, RuleId, Status};
+use crate::rules::{evaluate_all, evaluate_rule, Level, RuleContext, RuleId, Status};
 pub use blockers::{Blocker, RuleSet};
 
 /// How reachable a device or a user is.
@@ -76,27 +76,20 @@ pub struct DeviceResult {
     pub verdict: Verdict,
     /// The rules that keep the device from ready at their levels (deny failed or unknown, warn failed).
     pub blocking: RuleSet,
-    /// The reason sentences of the rules that failed or are unknown, in table order.
-    pub reasons: Vec<(RuleId, Cow<'static, str>)>,
 }
 
 impl DeviceResult {
-    /// Judges one device: every rule's outcome, the verdict from the levels, the reasons kept.
+    /// Judges one device: every rule's outcome and the verdict from the levels. The reason sentences
+    /// are not kept: on a large tenant they would cost more memory than the devices' own fields, and
+    /// the rules say them again on demand ([`Self::reasons`]), word for word, from the same inputs.
     pub fn evaluate(index: usize, device: &Device, context: &RuleContext<'_>) -> Self {
         let settings = context.settings;
-        let outcomes = evaluate_all(device, context);
-        let statuses = outcomes.each_ref().map(|outcome| outcome.status);
-        let reasons = RuleId::ALL
-            .into_iter()
-            .zip(outcomes)
-            .filter(|(_, outcome)| matches!(outcome.status, Status::Fail | Status::Unknown))
-            .map(|(rule, outcome)| (rule, outcome.reason))
-            .collect();
+        let statuses = evaluate_all(device, context).map(|outcome| outcome.status);
         let blocking = RuleId::ALL
             .into_iter()
             .filter(|rule| blocks_ready(settings.level(*rule), statuses[rule.index()]))
             .collect();
-        DeviceResult { device: index, verdict: device_verdict(&statuses, settings), statuses, blocking, reasons }
+        DeviceResult { device: index, verdict: device_verdict(&statuses, settings), statuses, blocking }
     }
 
     /// Rule ids with this status, in table order.
@@ -104,9 +97,22 @@ impl DeviceResult {
         RuleId::ALL.into_iter().filter(move |rule| self.statuses[rule.index()] == status)
     }
 
-    /// Why `rule` failed or is unknown on this device (`None` when it passed or does not apply).
-    pub fn reason(&self, rule: RuleId) -> Option<&str> {
-        self.reasons.iter().find(|(id, _)| *id == rule).map(|(_, reason)| &**reason)
+    /// The reason sentences of the rules that failed or are unknown on `device` (the one this result
+    /// judged, with the audit's context), in table order.
+    pub fn reasons<'a>(
+        &'a self,
+        device: &'a Device,
+        context: &'a RuleContext<'a>,
+    ) -> impl Iterator<Item = (RuleId, Cow<'static, str>)> + 'a {
+        RuleId::ALL
+            .into_iter()
+            .filter(|rule| matches!(self.statuses[rule.index()], Status::Fail | Status::Unknown))
+            .map(|rule| (rule, evaluate_rule(rule, device, context).reason))
+    }
+
+    /// Why `rule` failed or is unknown on `device` (`None` when it passed or does not apply).
+    pub fn reason(&self, rule: RuleId, device: &Device, context: &RuleContext<'_>) -> Option<Cow<'static, str>> {
+        self.reasons(device, context).find(|(id, _)| *id == rule).map(|(_, reason)| reason)
     }
 }
 
@@ -663,7 +669,9 @@ mod tests {
         assert_eq!(audit.users.len(), 1);
         let kiosk = audit.devices.iter().find(|d| inv.devices[d.device].id == "kiosk").unwrap();
         assert_eq!(kiosk.statuses[RuleId::HasRecipient.index()], Status::Fail);
-        assert!(kiosk.reason(RuleId::HasRecipient).is_some_and(|r| r.contains("no user")), "{:?}", kiosk.reasons);
+        let context = RuleContext { settings: &settings(), tenant: &inv.tenant };
+        let why = kiosk.reason(RuleId::HasRecipient, &inv.devices[kiosk.device], &context);
+        assert!(why.as_deref().is_some_and(|r| r.contains("no user")), "{why:?}");
         assert_eq!(kiosk.verdict, Verdict::Unreachable);
     }
 
@@ -687,11 +695,14 @@ mod tests {
         let inv = inventory(vec![stale("d1", "a@x")]);
         let audit = run(&inv, &settings(), &[]).unwrap();
         let device = &audit.devices[0];
-        let kept: Vec<RuleId> = device.reasons.iter().map(|(rule, _)| *rule).collect();
+        let (settings, on) = (settings(), &inv.devices[device.device]);
+        let context = RuleContext { settings: &settings, tenant: &inv.tenant };
+        let kept: Vec<RuleId> = device.reasons(on, &context).map(|(rule, _)| rule).collect();
         // The tenant checks were not read: unknown, kept with their reason.
         assert_eq!(kept, vec![RuleId::RecentCheckIn, RuleId::PushPermission, RuleId::AppleMdmPush]);
-        assert!(device.reason(RuleId::RecentCheckIn).is_some_and(|r| r.contains("90 days")), "{:?}", device.reasons);
-        assert_eq!(device.reason(RuleId::CompanyPortal), None, "a passed rule keeps no reason");
+        let why = device.reason(RuleId::RecentCheckIn, on, &context);
+        assert!(why.as_deref().is_some_and(|r| r.contains("90 days")), "{why:?}");
+        assert_eq!(device.reason(RuleId::CompanyPortal, on, &context), None, "a passed rule has no reason");
     }
 
     #[test]

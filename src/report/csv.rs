@@ -165,7 +165,7 @@ fn render_devices(report: Report<'_>, rows: &[DeviceResult], options: CsvOptions
         for status in result.statuses {
             w.write_field(status.as_str()).map_err(io)?;
         }
-        why::details_into(&mut details, result);
+        why::details_into(&mut details, report, result);
         w.write_field(guard_formula(&details).as_bytes()).map_err(io)?;
         w.write_record(None::<&[u8]>).map_err(io)?;
     }

@@ -323,7 +323,7 @@ fn user_row<'a>(report: Report<'a>, user: &'a UserResult) -> UserRow<'a> {
         devices: user.devices,
         reasons: reasons.join(" "),
         closest_device: why::closest_device_name(report, user),
-        why: why::closest_device(report, user).map(why::details).unwrap_or_default(),
+        why: why::closest_device(report, user).map(|device| why::details(report, device)).unwrap_or_default(),
         next_step: why::next_step(report, user),
     }
 }

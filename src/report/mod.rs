@@ -26,7 +26,7 @@ use crate::changes::Changes;
 use crate::error::Error;
 use crate::inventory::Inventory;
 use crate::output;
-use crate::rules::Settings;
+use crate::rules::{RuleContext, Settings};
 
 /// Everything a renderer reads.
 #[derive(Clone, Copy)]
@@ -42,6 +42,11 @@ impl<'a> Report<'a> {
     /// A report without an earlier audit to compare with.
     pub fn new(audit: &'a Audit, inventory: &'a Inventory, settings: &'a Settings) -> Self {
         Report { audit, inventory, settings, changes: None }
+    }
+
+    /// What the rules judged the devices with: the settings and the tenant's facts.
+    pub fn rule_context(&self) -> RuleContext<'a> {
+        RuleContext { settings: self.settings, tenant: &self.inventory.tenant }
     }
 }
 

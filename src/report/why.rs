@@ -14,10 +14,11 @@ pub const ENROLL_A_DEVICE: &str =
 /// Writes into `out` (cleared first) the reason sentences of the device's failed and unknown rules
 /// except `push-permission` (never observable, so it says the same on every device), each prefixed
 /// by its rule id and `;`-separated. A `;` inside a sentence becomes `,`, so the list splits cleanly.
-pub fn details_into(out: &mut String, result: &DeviceResult) {
+pub fn details_into(out: &mut String, report: Report<'_>, result: &DeviceResult) {
     out.clear();
-    // `reasons` holds the failed and unknown rules only.
-    for (rule, reason) in result.reasons.iter().filter(|(rule, _)| *rule != RuleId::PushPermission) {
+    let context = report.rule_context();
+    let device = &report.inventory.devices[result.device];
+    for (rule, reason) in result.reasons(device, &context).filter(|(rule, _)| *rule != RuleId::PushPermission) {
         if !out.is_empty() {
             out.push(';');
         }
@@ -26,15 +27,15 @@ pub fn details_into(out: &mut String, result: &DeviceResult) {
         if reason.contains(';') {
             out.push_str(&reason.replace(';', ","));
         } else {
-            out.push_str(reason);
+            out.push_str(&reason);
         }
     }
 }
 
 /// The device's details as a new string.
-pub fn details(result: &DeviceResult) -> String {
+pub fn details(report: Report<'_>, result: &DeviceResult) -> String {
     let mut out = String::new();
-    details_into(&mut out, result);
+    details_into(&mut out, report, result);
     out
 }
 

@@ -241,6 +241,11 @@ pub fn evaluate_all(device: &Device, context: &RuleContext<'_>) -> [Outcome; Rul
     std::array::from_fn(|i| (REGISTRY[i].evaluate)(device, context))
 }
 
+/// One rule's outcome on a device.
+pub fn evaluate_rule(rule: RuleId, device: &Device, context: &RuleContext<'_>) -> Outcome {
+    (REGISTRY[rule.index()].evaluate)(device, context)
+}
+
 /// The caveats of the rules that have one, in table order.
 pub fn caveats() -> impl Iterator<Item = (RuleId, &'static str)> {
     REGISTRY.iter().filter_map(|rule| rule.caveat.map(|caveat| (rule.id, caveat)))

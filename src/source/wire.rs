@@ -205,10 +205,13 @@ impl GraphDevice<'_> {
 }
 
 impl GraphDetectedApp {
-    /// Adds this app as evidence on each device listed with it.
-    pub fn attach_to(&self, builder: &mut InventoryBuilder) {
-        let devices = self.managed_devices.iter().filter_map(|device| device.id.as_deref());
-        builder.attach_app_to(self.display_name.as_deref().unwrap_or(""), self.version.as_deref(), devices);
+    /// Adds these apps as evidence on each device listed with them, the lookups on every core.
+    pub fn attach_all(apps: &[GraphDetectedApp], builder: &mut InventoryBuilder) {
+        builder.attach_apps_to(
+            apps,
+            |app| (app.display_name.as_deref().unwrap_or(""), app.version.as_deref()),
+            |app| app.managed_devices.iter().filter_map(|device| device.id.as_deref()),
+        );
     }
 }
 

@@ -62,9 +62,7 @@ impl Snapshot {
         for (i, device) in self.managed_devices.iter().enumerate() {
             builder.push_record(&device.record()).map_err(|e| format!("managedDevices[{i}]: {e}"))?;
         }
-        for app in &self.detected_apps {
-            app.attach_to(&mut builder);
-        }
+        GraphDetectedApp::attach_all(&self.detected_apps, &mut builder);
         for group in &self.groups {
             builder.add_group(group.to_group());
         }

@@ -257,9 +257,8 @@ fn collect(messages: Receiver<ToCollector>, size: u64, failed: &AtomicBool) -> (
             }
         }
         if problem.is_none() && apps.as_ref().is_some_and(|(after, _)| next >= *after) {
-            for app in apps.take().map(|(_, apps)| apps).unwrap_or_default() {
-                app.attach_to(&mut builder);
-            }
+            let apps = apps.take().map(|(_, apps)| apps).unwrap_or_default();
+            GraphDetectedApp::attach_all(&apps, &mut builder);
         }
     }
     (builder, problem)

@@ -167,9 +167,7 @@ impl State {
         if !self.devices_read {
             return Err(Error::input(path, "no `managedDevices` list (an empty list is fine, a missing one is not)"));
         }
-        for app in &self.apps {
-            app.attach_to(&mut builder);
-        }
+        GraphDetectedApp::attach_all(&self.apps, &mut builder);
         let mut gaps = self.gaps;
         if self.complete.is_none() {
             gaps.push(
