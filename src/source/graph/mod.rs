@@ -38,6 +38,7 @@ mod devices;
 mod error;
 mod groups;
 mod http;
+mod notifications;
 mod options;
 mod paging;
 pub mod permissions;
@@ -56,6 +57,10 @@ use serde::Serialize;
 pub use claims::{permissions_of, TokenPermissions};
 pub use devices::Overview;
 pub use error::{FailureKind, GraphError, Service};
+pub use notifications::{
+    Notification, Recipients, SendAnswer, SendOutcome, SendPermission, Sender, DEFAULT_SEND_TIMEOUT, WRITE_LIMIT,
+    WRITE_WINDOW,
+};
 pub use options::{
     credential_from_env, credential_from_flags, AppsVia, Browser, Cloud, Credential, FederatedToken, GraphOptions,
     IdentityEndpoint, ManagedIdentity, Prompt, Secret, SignInFlags, DEFAULT_MAX_CONCURRENCY, MAX_GROUPS,
@@ -132,9 +137,17 @@ async fn fetch_with(
     progress: Arc<dyn ProgressObserver>,
 ) -> Result<Fetched, Error> {
     let client = client_for(options, policy)?;
-    let captured_at = chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Secs, true);
     client.sign_in().await?;
+    read_with(&client, options, progress).await
+}
 
+/// Reads the tenant through a signed-in client (see [`fetch`]).
+async fn read_with(
+    client: &GraphClient,
+    options: &GraphOptions,
+    progress: Arc<dyn ProgressObserver>,
+) -> Result<Fetched, Error> {
+    let captured_at = chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Secs, true);
     let progress = &progress;
     let mut telemetry = Telemetry::default();
 
