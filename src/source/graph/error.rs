@@ -312,7 +312,9 @@ mod tests {
             FailureKind::Status,
         );
         error.status = Some(400);
-        error.read_body(include_bytes!("../../../tests/fixtures/graph-docs/remoteLock-error-400.issue-4523.example.json"));
+        error.read_body(include_bytes!(
+            "../../../tests/fixtures/graph-docs/remoteLock-error-400.issue-4523.example.json"
+        ));
         assert_eq!(error.code.as_deref(), Some("BadRequest"));
         assert_eq!(error.message.as_deref(), Some("An error has occurred"));
         assert_eq!(error.activity_id.as_deref(), Some("redacted"));
@@ -324,7 +326,10 @@ mod tests {
 
         let phrase = r#"{"_version": 3, "Message": "Not allowed - Activity ID: a-1 - Url: https://fef.test/x", "CustomApiErrorPhrase": "Device is not supported"}"#;
         let detail = IntuneDetail::parse(phrase).unwrap();
-        assert_eq!(detail, IntuneDetail { message: "Not allowed: Device is not supported".into(), activity_id: Some("a-1".into()) });
+        assert_eq!(
+            detail,
+            IntuneDetail { message: "Not allowed: Device is not supported".into(), activity_id: Some("a-1".into()) }
+        );
         assert_eq!(IntuneDetail::parse("Please retry again later."), None);
         assert_eq!(IntuneDetail::parse("{not json"), None);
         assert_eq!(IntuneDetail::parse(r#"{"other": 1}"#), None);

@@ -111,7 +111,10 @@ impl Sender {
         let url = match to {
             Recipients::Groups(_) => format!("{graph}/beta/deviceManagement/sendCustomNotificationToCompanyPortal"),
             Recipients::Device(id) => {
-                format!("{graph}/beta/deviceManagement/managedDevices/{}/sendCustomNotificationToCompanyPortal", encode(id))
+                format!(
+                    "{graph}/beta/deviceManagement/managedDevices/{}/sendCustomNotificationToCompanyPortal",
+                    encode(id)
+                )
             }
         };
         let body = request_body(notification, to);
@@ -197,20 +200,27 @@ mod tests {
         let url = "/beta/deviceManagement/managedDevices/dev%2F1/sendCustomNotificationToCompanyPortal";
         Mock::given(method("POST"))
             .and(path(url))
-            .respond_with(testkit::graph_error(429, "TooManyRequests", "Retry later.").insert_header("Retry-After", "0.05"))
+            .respond_with(
+                testkit::graph_error(429, "TooManyRequests", "Retry later.").insert_header("Retry-After", "0.05"),
+            )
             .up_to_n_times(2)
             .with_priority(1)
             .mount(&server)
             .await;
         Mock::given(method("POST"))
             .and(path(url))
-            .and(body_json(json!({"notificationTitle": "Büro zu", "notificationBody": "Heute geschlossen.\nMorgen wieder offen."})))
+            .and(body_json(
+                json!({"notificationTitle": "Büro zu", "notificationBody": "Heute geschlossen.\nMorgen wieder offen."}),
+            ))
             .respond_with(ResponseTemplate::new(204).insert_header("request-id", "rid-204"))
             .with_priority(2)
             .mount(&server)
             .await;
         let answer = sender.send(&notification(), Recipients::Device("dev/1")).await;
-        assert_eq!((answer.outcome, answer.http_status, answer.request_id.as_deref()), (SendOutcome::Sent, Some(204), Some("rid-204")));
+        assert_eq!(
+            (answer.outcome, answer.http_status, answer.request_id.as_deref()),
+            (SendOutcome::Sent, Some(204), Some("rid-204"))
+        );
         let sends = server.received_requests().await.unwrap().iter().filter(|r| r.url.path() == url).count();
         assert_eq!(sends, 3, "two 429s, then the one that went through");
     }
@@ -228,7 +238,13 @@ mod tests {
         assert_eq!((answer.outcome, answer.http_status), (SendOutcome::Failed, Some(404)));
         let error = answer.error.unwrap();
         assert_eq!((error.message.as_deref(), error.activity_id.as_deref()), (Some("Device not found"), Some("act-9")));
-        let posts = server.received_requests().await.unwrap().iter().filter(|r| r.method.as_str() == "POST" && r.url.path().contains("send")).count();
+        let posts = server
+            .received_requests()
+            .await
+            .unwrap()
+            .iter()
+            .filter(|r| r.method.as_str() == "POST" && r.url.path().contains("send"))
+            .count();
         assert_eq!(posts, 1);
     }
 
@@ -254,7 +270,10 @@ mod tests {
     async fn a_gateway_timeout_is_unknown() {
         let server = MockServer::start().await;
         let sender = sender(&server, 5_000).await;
-        Mock::given(method("POST")).respond_with(testkit::graph_error(504, "GatewayTimeout", "slow")).mount(&server).await;
+        Mock::given(method("POST"))
+            .respond_with(testkit::graph_error(504, "GatewayTimeout", "slow"))
+            .mount(&server)
+            .await;
         let answer = sender.send(&notification(), Recipients::Device("d")).await;
         assert_eq!((answer.outcome, answer.http_status), (SendOutcome::Unknown, Some(504)));
     }
@@ -270,7 +289,8 @@ mod tests {
         for (claims, expected) in cases {
             let server = MockServer::start().await;
             let mut options = testkit::options(&server);
-            options.credential = crate::source::graph::Credential::Token(crate::source::graph::Secret::new(token_with(claims)));
+            options.credential =
+                crate::source::graph::Credential::Token(crate::source::graph::Secret::new(token_with(claims)));
             let sender = Sender::new(testkit::client_with(&options), DEFAULT_SEND_TIMEOUT);
             assert_eq!(sender.permission().await.unwrap(), expected);
         }

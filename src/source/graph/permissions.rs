@@ -360,7 +360,8 @@ pub(crate) mod tests {
         assert_eq!(token_grants(&app, MANAGED_DEVICES_READ), Some(true), "ReadWrite includes Read");
         assert_eq!(token_grants(&app, "GroupMember.Read.All"), Some(false));
         assert_eq!(token_grants(&app, SEND_PERMISSION), Some(true), "what the send actions' pages list");
-        let reader = token_with(serde_json::json!({"roles": [MANAGED_DEVICES_READ, "DeviceManagementServiceConfig.Read.All"]}));
+        let reader =
+            token_with(serde_json::json!({"roles": [MANAGED_DEVICES_READ, "DeviceManagementServiceConfig.Read.All"]}));
         assert_eq!(token_grants(&reader, SEND_PERMISSION), Some(false), "reading is not sending");
         let admin = token_with(serde_json::json!({"scp": "Directory.Read.All offline_access", "roles": null}));
         assert_eq!(token_grants(&admin, "groupmember.read.all"), Some(true), "a broader scope, any case");

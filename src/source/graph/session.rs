@@ -5,8 +5,8 @@
 
 use super::devices::{read_overview, Overview};
 use super::http::GraphClient;
-use super::paging::{read_all, Listing};
 use super::notifications::Sender;
+use super::paging::{read_all, Listing};
 use super::retry::RetryPolicy;
 use super::{client_for, read_with, Fetched, GraphError, GraphOptions, TokenPermissions};
 use crate::error::Error;
