@@ -140,7 +140,9 @@ impl Ledger {
         let tenant = normalise(tenant);
         let _lock = self.lock(Lock::Exclusive)?;
         let mut entries = self.read()?;
-        Usage::of(&entries, &tenant, now).check(requests).map_err(Error::Usage)?;
+        Usage::of(&entries, &tenant, now)
+            .check(requests)
+            .map_err(|why| Error::Usage(format!("nothing was sent: {why}")))?;
         let fingerprint = fingerprint(notification);
         let ids: Vec<String> = requests.iter().map(|_| uuid::Uuid::new_v4().to_string()).collect();
         entries.extend(requests.iter().zip(&ids).map(|(request, id)| Entry {
@@ -269,7 +271,7 @@ mod tests {
     }
 
     fn group() -> Request {
-        Request { kind: super::super::ledger::Kind::Group, targets: vec!["g1".into(), "g2".into()] }
+        Request { kind: Kind::Group, targets: vec!["g1".into(), "g2".into()] }
     }
 
     fn device(id: &str) -> Request {

@@ -79,28 +79,34 @@ pub async fn run(
     let permission = sender.permission().await?;
 
     let dry_run = !options.yes;
+    let checks = Checks { usage, fits, permission, gate: gate(options, report) };
     say(options, &terminal::answer(&plan));
     say(options, &terminal::plan_line(&plan, options.groups.len()));
-    say(options, &terminal::ledger_line(options.ledger.path(), &usage, &fits, dry_run));
-    say(options, &terminal::permission_line(&permission));
+    say(options, &terminal::ledger_line(options.ledger.path(), &checks.usage, &checks.fits, dry_run));
+    say(options, &terminal::permission_line(&checks.permission));
     let mut files: Vec<String> = reports.iter().chain([&plan_path]).map(|p| p.display().to_string()).collect();
     let report_path = options.out.join(csv::REPORT_FILE);
     if dry_run {
         // The folder describes this run: a report of an earlier send beside a new plan would mislead.
         remove_if_present(&report_path)?;
+        if let Some(gate) = &checks.gate {
+            say(options, &format!("With --yes the gate would stop this send: {gate}."));
+        }
         say(options, "Dry run: nothing was sent. Run again with --yes to send.");
         say(options, &format!("Reports: {}", files.join(", ")));
-        return finish(options, &plan, None, exit::OK);
+        return finish(options, &plan, &checks, None, exit::OK);
     }
     files.push(report_path.display().to_string());
 
-    if let Some(refusal) = refusal(options, report, &permission) {
-        let (code, message) = refusal;
-        write_skipped(options, &plan, &report_path)?;
+    if let Some((code, message)) = refusal(&checks) {
+        let skipped = write_skipped(options, &plan, &report_path)?;
         eprintln!("{message}");
         say(options, &format!("Reports: {}", files.join(", ")));
-        return finish(options, &plan, None, code);
+        return finish(options, &plan, &checks, Some(&skipped), code);
     }
+    // From here the first Ctrl-C only stops new sends; the report is written before the process ends.
+    // (Taken before the reservation, so that a Ctrl-C cannot leave reserved requests never sent.)
+    let _finish_first = crate::interrupt::cooperative();
     let ids = match options.ledger.reserve(&options.tenant, &plan.requests, &options.notification, Utc::now()) {
         Ok(ids) => ids,
         Err(error) => {
@@ -109,14 +115,11 @@ pub async fn run(
         }
     };
 
-    // The first Ctrl-C now only stops new sends; the report is written before the process ends.
-    let _finish_first = crate::interrupt::cooperative();
-    let concurrency = options.concurrency;
     let dispatched = dispatch::run(
         sender,
         &options.notification,
         &plan.requests,
-        concurrency,
+        options.concurrency,
         options.stop.clone(),
         options.progress.clone(),
     )
@@ -135,18 +138,33 @@ pub async fn run(
     }
     say(options, &terminal::results(&dispatched));
     say(options, &format!("Reports: {}", files.join(", ")));
-    finish(options, &plan, Some(&dispatched), exit_code(&dispatched))
+    finish(options, &plan, &checks, Some(&dispatched), exit_code(&dispatched))
+}
+
+/// What was checked before sending: the ledger's count and whether the plan fits it, the token's
+/// permission, and the `--fail-under` gate (the sentence that says why it fails, or `None`).
+struct Checks {
+    usage: limits::Usage,
+    fits: Result<(), String>,
+    permission: SendPermission,
+    gate: Option<String>,
+}
+
+/// Why the `--fail-under` gate fails, or `None` when it passes (or is not given).
+fn gate(options: &SendOptions, report: Report<'_>) -> Option<String> {
+    let ready = report.audit.ready_percent();
+    let threshold = options.fail_under?;
+    (ready < threshold).then(|| format!("{ready:.1}% of users are ready, below --fail-under {threshold}%"))
 }
 
 /// Why a send with `--yes` must not start, and its exit code: the gate (1), then the permission (3).
-fn refusal(options: &SendOptions, report: Report<'_>, permission: &SendPermission) -> Option<(i32, String)> {
-    let ready = report.audit.ready_percent();
-    match (options.fail_under, permission) {
-        (Some(threshold), _) if ready < threshold => Some((
-            exit::GATE_FAILED,
-            format!("fail-under: {ready:.1}% of users are ready, below the required {threshold}%: nothing was sent"),
-        )),
-        (_, SendPermission::Missing(hint)) => Some((exit::SOURCE, format!("error: nothing was sent: {hint}"))),
+/// (The ledger's limits are checked again, under its lock, when the requests are reserved.)
+fn refusal(checks: &Checks) -> Option<(i32, String)> {
+    if let Some(gate) = &checks.gate {
+        return Some((exit::GATE_FAILED, format!("fail-under: {gate}: nothing was sent")));
+    }
+    match &checks.permission {
+        SendPermission::Missing(hint) => Some((exit::SOURCE, format!("error: nothing was sent: {hint}"))),
         _ => None,
     }
 }
@@ -160,10 +178,13 @@ fn exit_code(dispatched: &Dispatched) -> i32 {
     }
 }
 
-/// A report that says every request was skipped (a send stopped before its first request).
-fn write_skipped(options: &SendOptions, plan: &Plan, path: &Path) -> Result<(), Error> {
-    let skipped = vec![Outcome::skipped(); plan.requests.len()];
-    csv::write_report(path, &plan.requests, &skipped, options.csv)
+/// A report that says every request was skipped (a send stopped before its first request); the
+/// outcomes it wrote.
+fn write_skipped(options: &SendOptions, plan: &Plan, path: &Path) -> Result<Dispatched, Error> {
+    let skipped =
+        Dispatched { outcomes: vec![Outcome::skipped(); plan.requests.len()], interrupted: false, refused: None };
+    csv::write_report(path, &plan.requests, &skipped.outcomes, options.csv)?;
+    Ok(skipped)
 }
 
 fn remove_if_present(path: &Path) -> Result<(), Error> {
@@ -176,9 +197,15 @@ fn remove_if_present(path: &Path) -> Result<(), Error> {
 }
 
 /// Prints the JSON summary when asked for, and returns `code`.
-fn finish(options: &SendOptions, plan: &Plan, dispatched: Option<&Dispatched>, code: i32) -> Result<i32, Error> {
+fn finish(
+    options: &SendOptions,
+    plan: &Plan,
+    checks: &Checks,
+    dispatched: Option<&Dispatched>,
+    code: i32,
+) -> Result<i32, Error> {
     if options.json {
-        let summary = terminal::summary(plan, !options.yes, dispatched, code);
+        let summary = terminal::summary(plan, !options.yes, options.ledger.path(), checks, dispatched, code);
         write_stdout(&format!("{summary:#}"));
     }
     Ok(code)

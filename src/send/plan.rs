@@ -4,14 +4,16 @@
 //!
 //! - `--to groups`: one group send, as the admin center makes it. Intune then delivers to every
 //!   iOS/iPadOS and Android device enrolled by the group's users; `planned` says whether Intune sends
-//!   there at all (the device is not of a kind custom notifications never reach, `supported-platform`
-//!   not failed), and `why` whether it will show (the device's verdict and the rules that keep it from
-//!   ready).
+//!   there at all (an iOS/iPadOS or Android device that `supported-platform` does not fail: not a
+//!   Shared iPad, fully managed, dedicated or AOSP device), and `why` whether it will show (the device's
+//!   verdict and the rules that keep it from ready).
 //! - `--to ready-devices`: one device send per ready device (and per at-risk device with
-//!   `--include-at-risk`), so that devices the audit knows cannot show it are not sent to.
+//!   `--include-at-risk`), so that devices the audit knows cannot show it are not sent to. An at-risk
+//!   device that is not an iOS/iPadOS or Android device (its platform unknown) is never sent to:
+//!   Intune refuses the device action there.
 
 use crate::audit::{Audit, DeviceResult, Verdict};
-use crate::inventory::Inventory;
+use crate::inventory::{Inventory, Platform};
 use crate::rules::{Level, RuleId, Settings, Status};
 
 use super::ledger::Kind;
@@ -95,7 +97,7 @@ pub fn build(audit: &Audit, inventory: &Inventory, settings: &Settings, groups: 
         let mut reached = false;
         for result in devices {
             let device = &inventory.devices[result.device];
-            let (planned, why) = decide(result, settings, mode);
+            let (planned, why) = decide(result, device.platform, settings, mode);
             if planned && mode != Mode::Groups {
                 requests.push(Request { kind: Kind::Device, targets: vec![device.id.clone()] });
             }
@@ -131,31 +133,33 @@ pub fn build(audit: &Audit, inventory: &Inventory, settings: &Settings, groups: 
     }
 }
 
-/// Whether a device is sent to in `mode`, and why.
-fn decide(result: &DeviceResult, settings: &Settings, mode: Mode) -> (bool, String) {
+/// Whether a device (on `platform`) is sent to in `mode`, and why. Intune sends only to iOS/iPadOS
+/// and Android devices of kinds it supports: any other device is never planned, in either mode (a
+/// device send to it is refused, and a group send skips it).
+fn decide(result: &DeviceResult, platform: Platform, settings: &Settings, mode: Mode) -> (bool, String) {
     let verdict = result.verdict;
     let blockers = blockers(result, settings);
     let state = match verdict {
         Verdict::Ready => "ready".to_owned(),
         _ => format!("{}: {blockers}", verdict.as_str()),
     };
-    match mode {
-        Mode::Groups => {
-            if result.statuses[RuleId::SupportedPlatform.index()] == Status::Fail {
-                return (false, format!("{state}; Intune does not send to this kind of device"));
-            }
-            match verdict {
-                Verdict::Ready => (true, "ready".to_owned()),
-                Verdict::AtRisk => (true, format!("{state}; Intune sends to it, it may not show")),
-                Verdict::Unreachable => (true, format!("{state}; Intune sends to it, it will not show")),
-            }
+    if result.statuses[RuleId::SupportedPlatform.index()] == Status::Fail {
+        return (false, format!("{state}; Intune does not send to this kind of device"));
+    }
+    if !matches!(platform, Platform::Ios | Platform::Android) {
+        return (false, format!("{state}; Intune sends only to iOS/iPadOS and Android devices"));
+    }
+    match (mode, verdict) {
+        (_, Verdict::Ready) => (true, "ready".to_owned()),
+        (Mode::Groups, Verdict::AtRisk) => (true, format!("{state}; Intune sends to it, it may not show")),
+        (Mode::Groups, Verdict::Unreachable) => (true, format!("{state}; Intune sends to it, it will not show")),
+        (Mode::ReadyDevices { include_at_risk: true }, Verdict::AtRisk) => {
+            (true, format!("{state}; sent with --include-at-risk"))
         }
-        Mode::ReadyDevices { include_at_risk } => match verdict {
-            Verdict::Ready => (true, "ready".to_owned()),
-            Verdict::AtRisk if include_at_risk => (true, format!("{state}; sent with --include-at-risk")),
-            Verdict::AtRisk => (false, format!("{state}; not sent (--include-at-risk sends to it)")),
-            Verdict::Unreachable => (false, format!("{state}; not sent")),
-        },
+        (Mode::ReadyDevices { include_at_risk: false }, Verdict::AtRisk) => {
+            (false, format!("{state}; not sent (--include-at-risk sends to it)"))
+        }
+        (Mode::ReadyDevices { .. }, Verdict::Unreachable) => (false, format!("{state}; not sent")),
     }
 }
 
@@ -181,7 +185,7 @@ mod tests {
     fn ready(id: &str, recipient: &str) -> Device {
         Device {
             id: id.to_owned(),
-            name: format!("{id}-name").into(),
+            name: format!("{id}-name"),
             recipient: Some(recipient.into()),
             user_id: Some(format!("id-{recipient}")),
             management_agent: Some("mdm".into()),
@@ -203,11 +207,11 @@ mod tests {
     }
 
     fn windows(id: &str, recipient: &str) -> Device {
-        Device {
-            operating_system: "Windows".into(),
-            platform: crate::inventory::Platform::Other,
-            ..ready(id, recipient)
-        }
+        Device { operating_system: "Windows".into(), platform: Platform::Other, ..ready(id, recipient) }
+    }
+
+    fn no_os(id: &str, recipient: &str) -> Device {
+        Device { operating_system: "".into(), platform: Platform::Unknown, ..ready(id, recipient) }
     }
 
     fn member(upn: &str) -> Member {
@@ -221,6 +225,7 @@ mod tests {
             stale("b1", "bob@x"),
             no_portal("c1", "cy@x"),
             windows("c2", "cy@x"),
+            no_os("c3", "cy@x"),
             ready("z1", "zed@x"), // not in the group
         ];
         let group = Group {
@@ -250,15 +255,16 @@ mod tests {
                 ("bob@x", "b1", "at-risk", false),
                 ("cy@x", "c1", "unreachable", false),
                 ("cy@x", "c2", "unreachable", false),
+                ("cy@x", "c3", "at-risk", false),
                 ("dee@x", "", "unreachable", false),
             ]
         );
         assert_eq!(plan.requests, [Request { kind: Kind::Device, targets: vec!["a1".into()] }]);
-        assert_eq!((plan.users, plan.ready_users, plan.at_risk_users, plan.unreachable_users), (4, 1, 1, 2));
-        assert_eq!((plan.planned_devices, plan.users_reached, plan.left_out), (1, 1, (2, 2)));
+        assert_eq!((plan.users, plan.ready_users, plan.at_risk_users, plan.unreachable_users), (4, 1, 2, 1));
+        assert_eq!((plan.planned_devices, plan.users_reached, plan.left_out), (1, 1, (3, 2)));
         assert_eq!(plan.rows[1].why, "at-risk: recent-check-in fail; not sent (--include-at-risk sends to it)");
         assert_eq!(plan.rows[3].why, "unreachable: company-portal fail; not sent");
-        assert_eq!(plan.rows[5].why, "no managed device: nothing to send to");
+        assert_eq!(plan.rows[6].why, "no managed device: nothing to send to");
         assert_eq!(plan.rows[0].device_name, "a1-name");
     }
 
@@ -266,8 +272,12 @@ mod tests {
     fn at_risk_devices_are_added_when_asked() {
         let plan = plan(Mode::ReadyDevices { include_at_risk: true });
         let targets: Vec<&str> = plan.requests.iter().map(|r| r.targets[0].as_str()).collect();
-        assert_eq!(targets, ["a1", "a2", "b1"]);
-        assert_eq!((plan.users_reached, plan.left_out), (2, (0, 2)));
+        assert_eq!(targets, ["a1", "a2", "b1"], "never a device Intune does not send to");
+        assert_eq!((plan.users_reached, plan.left_out), (2, (1, 2)));
+        assert_eq!(
+            plan.rows[5].why,
+            "at-risk: supported-platform unknown; Intune sends only to iOS/iPadOS and Android devices"
+        );
         assert!(plan.rows[2].why.ends_with("sent with --include-at-risk"));
     }
 
@@ -276,10 +286,17 @@ mod tests {
         let plan = plan(Mode::Groups);
         assert_eq!(plan.requests, [Request { kind: Kind::Group, targets: vec!["g1".into()] }]);
         let planned: Vec<(&str, bool)> = plan.rows.iter().map(|r| (r.device_id.as_str(), r.planned)).collect();
-        assert_eq!(planned, [("a1", true), ("a2", true), ("b1", true), ("c1", true), ("c2", false), ("", false)]);
+        assert_eq!(
+            planned,
+            [("a1", true), ("a2", true), ("b1", true), ("c1", true), ("c2", false), ("c3", false), ("", false)]
+        );
         assert_eq!(plan.rows[3].why, "unreachable: company-portal fail; Intune sends to it, it will not show");
         assert!(plan.rows[4].why.starts_with("unreachable: supported-platform fail"), "{}", plan.rows[4].why);
         assert!(plan.rows[4].why.ends_with("Intune does not send to this kind of device"));
+        assert_eq!(
+            plan.rows[5].why,
+            "at-risk: supported-platform unknown; Intune sends only to iOS/iPadOS and Android devices"
+        );
         assert_eq!(plan.users_reached, 3);
     }
 }

@@ -10,7 +10,11 @@ use serde_json::json;
 use super::dispatch::{Dispatched, Status};
 use super::limits::Usage;
 use super::plan::{Mode, Plan};
+use super::Checks;
 use crate::source::graph::SendPermission;
+
+/// What the ledger cannot know.
+const INVISIBLE: &str = "Sends made elsewhere (the admin center, scripts, other ledgers) are invisible to it.";
 
 /// At most this many failed or unknown requests are listed on the terminal (the report has them all).
 const MAX_LISTED: usize = 20;
@@ -54,8 +58,7 @@ pub fn plan_line(plan: &Plan, groups: usize) -> String {
 /// What the ledger counts, and what it cannot see.
 pub fn ledger_line(path: &std::path::Path, usage: &Usage, fits: &Result<(), String>, dry_run: bool) -> String {
     let mut line = format!(
-        "Ledger {}: this tenant had {} group sends and {} device sends from this tool in the last hour. Sends made \
-         elsewhere (the admin center, scripts, other ledgers) are invisible to it.",
+        "Ledger {}: this tenant had {} group sends and {} device sends from this tool in the last hour. {INVISIBLE}",
         path.display(),
         usage.group_sends.len(),
         usage.device_send_count()
@@ -117,12 +120,33 @@ pub fn failures(plan: &Plan, dispatched: &Dispatched) -> Vec<String> {
 }
 
 /// The `--format json` document.
-pub fn summary(plan: &Plan, dry_run: bool, dispatched: Option<&Dispatched>, exit_code: i32) -> serde_json::Value {
+pub fn summary(
+    plan: &Plan,
+    dry_run: bool,
+    ledger: &std::path::Path,
+    checks: &Checks,
+    dispatched: Option<&Dispatched>,
+    exit_code: i32,
+) -> serde_json::Value {
     let count =
         |status: Status| dispatched.map(|d| d.outcomes.iter().filter(|o| o.status == status).count()).unwrap_or(0);
+    let permission = match &checks.permission {
+        SendPermission::Granted => json!({"status": "granted"}),
+        SendPermission::Missing(hint) => json!({"status": "missing", "hint": hint}),
+        SendPermission::NotSaid => json!({"status": "not-said"}),
+    };
     json!({
         "mode": plan.mode.name(),
         "dry_run": dry_run,
+        "gate": checks.gate,
+        "permission": permission,
+        "ledger": {
+            "path": ledger.display().to_string(),
+            "group_sends_last_hour": checks.usage.group_sends.len(),
+            "device_sends_last_hour": checks.usage.device_send_count(),
+            "over_limit": checks.fits.as_ref().err(),
+            "note": INVISIBLE,
+        },
         "users": {
             "total": plan.users,
             "ready": plan.ready_users,

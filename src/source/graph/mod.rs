@@ -153,7 +153,7 @@ async fn read_with(
 
     // Devices, the tenant's detected apps, the tenant checks and the groups do not depend on each other:
     // they are read at the same time. Per-device app reads need the device list, so they come after it.
-    let read_devices = timed(&client, "devices", |client| async move {
+    let read_devices = timed(client, "devices", |client| async move {
         let phase = Phase::start(progress, "devices", None);
         let devices = devices::read_devices(&client, &phase).await;
         phase.finish();
@@ -162,7 +162,7 @@ async fn read_with(
     let read_tenant_apps = async {
         match options.apps_via {
             AppsVia::DetectedApps => Some(
-                timed(&client, "apps", |client| async move {
+                timed(client, "apps", |client| async move {
                     let phase = Phase::start(progress, "apps", None);
                     let apps = apps::read_detected_apps(&client, &options.catalog, &phase).await;
                     phase.finish();
@@ -173,7 +173,7 @@ async fn read_with(
             AppsVia::PerDevice => None,
         }
     };
-    let read_tenant = timed(&client, "tenant", |client| async move {
+    let read_tenant = timed(client, "tenant", |client| async move {
         let phase = Phase::start(progress, "tenant", Some(2));
         let tenant = tenant::read_tenant(&client, &phase).await;
         phase.finish();
@@ -184,7 +184,7 @@ async fn read_with(
             return None;
         }
         Some(
-            timed(&client, "groups", |client| async move {
+            timed(client, "groups", |client| async move {
                 let phase = Phase::start(progress, "groups", Some(options.groups.len() as u64));
                 let groups = groups::read_groups(&client, &options.groups, &phase).await;
                 phase.finish();
@@ -205,7 +205,7 @@ async fn read_with(
         }
         None => {
             let ids: Vec<String> = devices.devices.iter().filter_map(|d| d.id.as_deref().map(str::to_owned)).collect();
-            let (apps, phase) = timed(&client, "apps", |client| async move {
+            let (apps, phase) = timed(client, "apps", |client| async move {
                 let phase = Phase::start(progress, "apps", Some(ids.len() as u64));
                 let apps =
                     batch::read_per_device(&client, &ids, &options.catalog, options.max_concurrency, &phase).await;

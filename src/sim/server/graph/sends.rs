@@ -23,6 +23,8 @@ use serde_json::Value;
 use super::super::faults::lock;
 use super::super::wire::{intune_error, Ctx, Out};
 use super::super::{SendFaults, Shared, Throttle};
+use crate::inventory::classify::platform;
+use crate::inventory::Platform;
 
 /// At most this many characters of title and body, and groups per send, as Intune documents them.
 const MAX_TITLE: usize = 50;
@@ -176,8 +178,8 @@ impl Shared {
         let Some(d) = found else {
             return Err((StatusCode::NOT_FOUND, format!("ManagedDevice {id} was not found")));
         };
-        let os = self.index.tenant.devices[d as usize].operating_system.as_deref().unwrap_or("").to_ascii_lowercase();
-        if !matches!(os.as_str(), "ios" | "ipados" | "android") {
+        let os = self.index.tenant.devices[d as usize].operating_system.as_deref();
+        if !matches!(platform(os), Platform::Ios | Platform::Android) {
             return Err((StatusCode::BAD_REQUEST, "An error has occurred".to_owned()));
         }
         Ok(())
