@@ -6,4 +6,5 @@ mod graph;
 mod harness;
 mod layout;
 mod offline;
+mod send;
 mod sign_in;
