@@ -10,12 +10,14 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use super::{
-    demo_description, demo_graph_options, demo_tenant, graph_inventory, graph_options, load_and_audit, runtime, Audited,
+    demo_description, demo_graph_options, demo_tenant, graph_inventory, graph_options, load_and_audit, print, runtime,
+    write_reports, Audited,
 };
+use crate::changes::Change;
 use crate::cli::{SendArgs, SendTo};
 use crate::error::Error;
 use crate::inventory::Inventory;
-use crate::report::{self, CsvOptions, Report};
+use crate::report::{CsvOptions, Report, StdoutFormat};
 use crate::rules::Settings;
 use crate::send::ledger::Ledger;
 use crate::send::plan::Mode;
@@ -73,26 +75,31 @@ pub(super) fn send(args: &SendArgs) -> Result<i32, Error> {
         connected = Some((session, tenant));
         graph_inventory(fetched, kind, description)
     };
-    let audited = load_and_audit(&groups, &args.rules, targets.allow_incomplete, load);
-    let sent = audited.and_then(|Audited { settings, inventory, audit }| {
+    let audited = load_and_audit(&groups, &args.rules, targets.allow_incomplete, output, load);
+    let sent = audited.and_then(|Audited { settings, inventory, audit, changes }| {
         let Some((session, tenant)) = connected else {
             return Err(Error::Usage("the inventory was not read from Graph".to_owned()));
         };
-        let report = Report { audit: &audit, inventory: &inventory, settings: &settings };
-        let csv = CsvOptions { delimiter: output.delimiter, bom: output.csv_bom };
-        let written = report::write_all(report, &output.out, &report::report_files(csv))?;
+        let report = Report { changes: changes.as_ref(), ..Report::new(&audit, &inventory, &settings) };
+        let written = write_reports(report, output)?;
+        if output.format == StdoutFormat::Markdown {
+            // A pipeline's job summary: the audit's, then the send's lines.
+            print(|out| output.format.reporter().render(report, out))?;
+        }
+        let regressed = changes.as_ref().map(|changes| changes.count(Change::Regressed));
         let options = SendOptions {
             notification,
             groups,
             mode,
             yes: targets.yes,
             fail_under: output.fail_under,
+            regressed: regressed.filter(|_| output.fail_on_regression),
             ledger,
             tenant,
             out: output.out.clone(),
-            csv,
+            csv: CsvOptions { delimiter: output.delimiter, bom: output.csv_bom },
             quiet: output.quiet,
-            json: output.format == report::StdoutFormat::Json,
+            format: output.format,
             concurrency: usize::from(args.connection.max_concurrency),
             progress,
             stop: Arc::new(interrupt::interrupted),

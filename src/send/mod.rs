@@ -31,7 +31,7 @@ use std::sync::Arc;
 use chrono::Utc;
 
 use crate::error::{exit, Error};
-use crate::report::{CsvOptions, Report};
+use crate::report::{CsvOptions, Report, StdoutFormat};
 use crate::source::graph::{Notification, SendPermission, Sender};
 use crate::source::progress::ProgressObserver;
 use dispatch::{Dispatched, Outcome, Status, StopSignal};
@@ -47,15 +47,18 @@ pub struct SendOptions {
     /// Without it nothing is sent.
     pub yes: bool,
     pub fail_under: Option<f64>,
+    /// With `--fail-on-regression`: how many users were ready in the `--previous` audit and are not now.
+    pub regressed: Option<usize>,
     pub ledger: Ledger,
     /// The tenant the ledger counts for.
     pub tenant: String,
     pub out: PathBuf,
     pub csv: CsvOptions,
-    /// Nothing on standard output (failures still go to standard error).
+    /// Nothing on standard output with `--format table` (failures still go to standard error).
     pub quiet: bool,
-    /// Standard output is the JSON summary.
-    pub json: bool,
+    /// What standard output shows: the lines for people (`table`; `markdown`, each a paragraph), or the
+    /// JSON summary (`json`).
+    pub format: StdoutFormat,
     /// Requests in flight at once.
     pub concurrency: usize,
     pub progress: Arc<dyn ProgressObserver>,
@@ -150,11 +153,15 @@ struct Checks {
     gate: Option<String>,
 }
 
-/// Why the `--fail-under` gate fails, or `None` when it passes (or is not given).
+/// Why the gate (`--fail-under`, `--fail-on-regression`) fails, or `None` when it passes (or is not
+/// given).
 fn gate(options: &SendOptions, report: Report<'_>) -> Option<String> {
     let ready = report.audit.ready_percent();
-    let threshold = options.fail_under?;
-    (ready < threshold).then(|| format!("{ready:.1}% of users are ready, below --fail-under {threshold}%"))
+    if let Some(threshold) = options.fail_under.filter(|threshold| ready < *threshold) {
+        return Some(format!("{ready:.1}% of users are ready, below --fail-under {threshold}%"));
+    }
+    let regressed = options.regressed.filter(|regressed| *regressed > 0)?;
+    Some(format!("{regressed} user(s) were ready in the previous audit and are not now (--fail-on-regression)"))
 }
 
 /// Why a send with `--yes` must not start, and its exit code: the gate (1), then the permission (3).
@@ -204,17 +211,20 @@ fn finish(
     dispatched: Option<&Dispatched>,
     code: i32,
 ) -> Result<i32, Error> {
-    if options.json {
+    if options.format == StdoutFormat::Json {
         let summary = terminal::summary(plan, !options.yes, options.ledger.path(), checks, dispatched, code);
         write_stdout(&format!("{summary:#}"));
     }
     Ok(code)
 }
 
-/// A line for people on standard output (not with `--quiet` or `--format json`).
+/// A line for people on standard output (not with `--quiet` or `--format json`); with `--format
+/// markdown`, a paragraph of escaped text.
 fn say(options: &SendOptions, line: &str) {
-    if !options.quiet && !options.json {
-        write_stdout(line);
+    match options.format {
+        StdoutFormat::Table if !options.quiet => write_stdout(line),
+        StdoutFormat::Markdown => write_stdout(&format!("{}\n", crate::report::markdown::escape(line))),
+        _ => {}
     }
 }
 

@@ -176,6 +176,9 @@ fn a_dry_run_audits_writes_the_plan_and_sends_nothing() {
     assert!(sim.sends().is_empty() && sim.server().stats().send_requests == 0, "a dry run sends nothing");
     assert!(!sim.ledger_path().exists(), "a dry run writes nothing to the ledger");
     assert!(!run.exists("send-report.csv"));
+    for report in ["devices.csv", "users.csv", "summary.json", "report.html", "send-plan.csv"] {
+        assert!(run.exists(report), "{report} is written");
+    }
 
     // The answer is the audit's, and the audit's reports are written beside the plan.
     let users = run.rows("users.csv");
@@ -475,6 +478,17 @@ fn the_gate_stops_the_send_with_nothing_sent() {
     let summary: serde_json::Value = serde_json::from_str(&json.stdout).expect("JSON on stdout");
     assert_eq!((summary["exit_code"].as_i64(), summary["results"]["skipped"].as_u64()), (Some(1), Some(1)));
     assert!(summary["ledger"]["note"].as_str().unwrap().contains("invisible"));
+
+    // --fail-on-regression gates the send too: an earlier audit with laxer rules had more users ready.
+    let lax = ["--level", "company-portal=allow", "--level", "portal-version=allow", "--level", "mdm-enrolled=allow"];
+    let earlier = sim.send(&[&args[..6], &lax[..]].concat());
+    assert_eq!(earlier.code, 0, "{}", earlier.stderr);
+    let previous = earlier.out.path().to_str().unwrap();
+    let run = sim.send(&[&args[..6], &["--previous", previous, "--fail-on-regression", "--yes"]].concat());
+    assert_eq!(run.code, 1, "{}", run.stderr);
+    assert!(run.stderr.contains("(--fail-on-regression): nothing was sent"), "{}", run.stderr);
+    assert!(run.exists("changes.csv") && run.exists("report.html"), "the audit's reports, as with audit");
+    assert_eq!(sim.server().stats().send_requests, 0);
 }
 
 #[test]
