@@ -10,9 +10,9 @@ use clap::CommandFactory;
 use crate::audit;
 use crate::changes::{self, Change, Changes};
 use crate::cli::{
-    AuditArgs, Cli, Command, CompletionsArgs, ConnectionArgs, DevicesVia, DiffArgs, DiffFormat, DoctorArgs,
-    DoctorFormat, FaultArgs, FetchArgs, ManArgs, PermissionsArgs, PermissionsFormat, RulesArgs, RulesFormat, ServeArgs,
-    SimCommand, SnapshotArgs, TenantCheckArgs,
+    AuditArgs, Cli, Command, CompletionsArgs, ConnectionArgs, DemoTenantArgs, DevicesVia, DiffArgs, DiffFormat,
+    DoctorArgs, DoctorFormat, FaultArgs, FetchArgs, ManArgs, OutputArgs, PermissionsArgs, PermissionsFormat, RuleArgs,
+    RulesArgs, RulesFormat, ServeArgs, SimCommand, SnapshotArgs, TenantCheckArgs,
 };
 use crate::error::{exit, Error, Incomplete};
 use crate::inventory::{Inventory, SourceInfo};
@@ -20,6 +20,8 @@ use crate::report::{self, CsvOptions, Report, ReportFiles};
 use crate::rules::Settings;
 use crate::source::{self, graph};
 use crate::{interrupt, output, sim};
+
+mod send;
 
 /// Logs on standard error: `-v` info, `-vv` debug (RUST_LOG, when set, wins).
 fn init_logging(verbose: u8) {
@@ -37,6 +39,7 @@ fn init_logging(verbose: u8) {
 pub fn run(cli: Cli) -> Result<i32, Error> {
     init_logging(match &cli.command {
         Command::Audit(args) => args.output.verbose,
+        Command::Send(args) => args.output.verbose,
         Command::Fetch(args) => args.verbose,
         Command::Doctor(args) => args.verbose,
         _ => 0,
@@ -45,6 +48,7 @@ pub fn run(cli: Cli) -> Result<i32, Error> {
     match cli.command {
         Command::Audit(args) => audit(&args),
         Command::Fetch(args) => fetch(&args),
+        Command::Send(args) => send::send(&args),
         Command::Rules(args) => rules(&args),
         Command::Diff(args) => diff(&args),
         Command::Doctor(args) => doctor(&args),
@@ -128,46 +132,67 @@ fn demo_inventory(
     settings: &Settings,
     progress: std::sync::Arc<dyn source::progress::ProgressObserver>,
 ) -> Result<Inventory, Error> {
-    let (devices, seed) = (args.demo_tenant.devices, args.demo_tenant.seed);
-    let tenant = std::sync::Arc::new(sim::generator::generate(devices, seed, settings.as_of));
-    let server_options = sim::server::ServerOptions {
-        apple_push: args.demo_tenant.apple_push,
-        managed_google_play: args.demo_tenant.managed_google_play,
-        tenant_clock: Some(settings.as_of),
-        ..Default::default()
-    };
-    let connection = &args.connection;
+    let (tenant, server_options) = demo_tenant(&args.demo_tenant, settings);
     let fetched = runtime()?.block_on(async {
         let server = sim::server::start(tenant, server_options.clone(), 0).await?;
-        let credential = if connection.interactive {
-            graph::Credential::Interactive { redirect_port: connection.redirect_port }
-        } else if connection.device_code {
-            graph::Credential::DeviceCode
-        } else if connection.managed_identity {
-            graph::Credential::ManagedIdentity(graph::ManagedIdentity {
-                client_id: connection.managed_identity_client_id.clone(),
-                endpoint: graph::IdentityEndpoint::AppService {
-                    url: format!("{}/msi/token", server.url),
-                    header: graph::Secret::new(server_options.sign_in.identity_header.clone()),
-                },
-            })
-        } else {
-            graph::Credential::Secret(graph::Secret::new(server_options.client_secret.clone()))
-        };
-        let mut options = graph::GraphOptions::new(credential);
-        options.graph_url = Some(server.url.clone());
-        options.login_url = Some(server.url.clone());
-        options.tenant_id = Some(server.tenant_id.clone());
-        options.client_id = Some(server_options.client_id.clone());
+        let mut options = demo_graph_options(&server, &server_options, &args.connection);
         options.groups = args.scope.groups.clone();
         options.catalog = settings.apps.clone();
-        options.require_count_match = args.connection.require_count_match;
-        options.browser = graph::Browser::from_env();
         let fetched = graph::fetch(&options, progress).await;
         server.shutdown().await;
         fetched
     })?;
-    graph_inventory(fetched, "demo", format!("demo tenant ({devices} devices, seed {seed}) via the simulated Graph"))
+    graph_inventory(fetched, "demo", demo_description(&args.demo_tenant))
+}
+
+/// The demo's generated tenant and the simulated Graph's options for it.
+fn demo_tenant(
+    demo: &DemoTenantArgs,
+    settings: &Settings,
+) -> (std::sync::Arc<sim::tenant::SimTenant>, sim::server::ServerOptions) {
+    let tenant = std::sync::Arc::new(sim::generator::generate(demo.devices, demo.seed, settings.as_of));
+    let server_options = sim::server::ServerOptions {
+        apple_push: demo.apple_push,
+        managed_google_play: demo.managed_google_play,
+        tenant_clock: Some(settings.as_of),
+        ..Default::default()
+    };
+    (tenant, server_options)
+}
+
+fn demo_description(demo: &DemoTenantArgs) -> String {
+    format!("demo tenant ({} devices, seed {}) via the simulated Graph", demo.devices, demo.seed)
+}
+
+/// The Graph client's options for the demo's simulated Graph, signing in the way the flags choose.
+fn demo_graph_options(
+    server: &sim::server::RunningServer,
+    server_options: &sim::server::ServerOptions,
+    connection: &ConnectionArgs,
+) -> graph::GraphOptions {
+    let credential = if connection.interactive {
+        graph::Credential::Interactive { redirect_port: connection.redirect_port }
+    } else if connection.device_code {
+        graph::Credential::DeviceCode
+    } else if connection.managed_identity {
+        graph::Credential::ManagedIdentity(graph::ManagedIdentity {
+            client_id: connection.managed_identity_client_id.clone(),
+            endpoint: graph::IdentityEndpoint::AppService {
+                url: format!("{}/msi/token", server.url),
+                header: graph::Secret::new(server_options.sign_in.identity_header.clone()),
+            },
+        })
+    } else {
+        graph::Credential::Secret(graph::Secret::new(server_options.client_secret.clone()))
+    };
+    let mut options = graph::GraphOptions::new(credential);
+    options.graph_url = Some(server.url.clone());
+    options.login_url = Some(server.url.clone());
+    options.tenant_id = Some(server.tenant_id.clone());
+    options.client_id = Some(server_options.client_id.clone());
+    options.require_count_match = connection.require_count_match;
+    options.browser = graph::Browser::from_env();
+    options
 }
 
 /// An inventory from what the Graph client read, with its telemetry.
@@ -247,20 +272,34 @@ fn fetch(args: &FetchArgs) -> Result<i32, Error> {
     Ok(exit::OK)
 }
 
-fn audit(args: &AuditArgs) -> Result<i32, Error> {
-    let groups = &args.scope.groups;
+/// An audit done: what it read, how it judged, what it found, and what changed since `--previous`.
+struct Audited {
+    settings: Settings,
+    inventory: Inventory,
+    audit: audit::Audit,
+    changes: Option<Changes>,
+}
+
+/// The audit of `audit` and `send`: the settings from the rule options, the inventory from `load`,
+/// scoped to `groups` (at most 25), refused when incomplete unless `allow_incomplete`, then audited
+/// and compared with `--previous`.
+fn load_and_audit(
+    groups: &[String],
+    rules: &RuleArgs,
+    allow_incomplete: bool,
+    output: &OutputArgs,
+    load: impl FnOnce(&Settings) -> Result<Inventory, Error>,
+) -> Result<Audited, Error> {
     check_groups(groups)?;
-    let rules = &args.rules;
     let settings = settings(rules.as_of, rules.config.as_deref(), rules.stale_days, &rules.levels)?;
-    let output = &args.output;
     // The earlier audit is read first: a folder that cannot be compared stops the run before a long read.
     let previous = output.previous.as_deref().map(changes::folder::read).transpose()?;
     let started = std::time::Instant::now();
-    let mut inventory = load_inventory(args, &settings)?;
+    let mut inventory = load(&settings)?;
     // Only the target groups are read from here on; a large tenant's other groups are memory for nothing.
     inventory.groups.retain(|group| groups.iter().any(|id| id.trim().eq_ignore_ascii_case(&group.id)));
     tracing::info!(devices = inventory.devices.len(), seconds = started.elapsed().as_secs_f64(), "inventory read");
-    if !inventory.source.complete && !args.source.allow_incomplete {
+    if !inventory.source.complete && !allow_incomplete {
         let (description, gaps) = (inventory.source.description.clone(), inventory.source.gaps.clone());
         return Err(Error::Incomplete(Incomplete { inventory: Some(description), gaps, written: None }));
     }
@@ -268,18 +307,34 @@ fn audit(args: &AuditArgs) -> Result<i32, Error> {
     audit::use_directory_spelling(&mut inventory, groups)?;
     let audit = audit::run(&inventory, &settings, groups)?;
     tracing::info!(users = audit.users.len(), seconds = started.elapsed().as_secs_f64(), "audit done");
+    let changes = previous.map(|previous| {
+        let info = report::changes::audit_info(Report::new(&audit, &inventory, &settings), &output.out);
+        Changes::since(previous, info, &audit)
+    });
+    Ok(Audited { settings, inventory, audit, changes })
+}
+
+/// Writes the audit's report files to `--out` (`report.html` unless `--no-html`, `changes.csv` with
+/// `--previous`), all or none; returns their paths.
+fn write_reports(report: Report<'_>, output: &OutputArgs) -> Result<Vec<std::path::PathBuf>, Error> {
     let started = std::time::Instant::now();
-    let report = Report::new(&audit, &inventory, &settings);
-    let changes =
-        previous.map(|previous| Changes::since(previous, report::changes::audit_info(report, &output.out), &audit));
-    let report = Report { changes: changes.as_ref(), ..report };
     let files = report::report_files(ReportFiles {
         csv: CsvOptions { delimiter: output.delimiter, bom: output.csv_bom },
         html: !output.no_html,
-        changes: changes.is_some(),
+        changes: report.changes.is_some(),
     });
     let written = report::write_all(report, &output.out, &files)?;
     tracing::info!(seconds = started.elapsed().as_secs_f64(), "reports written");
+    Ok(written)
+}
+
+fn audit(args: &AuditArgs) -> Result<i32, Error> {
+    let load = |settings: &Settings| load_inventory(args, settings);
+    let output = &args.output;
+    let Audited { settings, inventory, audit, changes } =
+        load_and_audit(&args.scope.groups, &args.rules, args.source.allow_incomplete, output, load)?;
+    let report = Report { changes: changes.as_ref(), ..Report::new(&audit, &inventory, &settings) };
+    let written = write_reports(report, output)?;
 
     if !output.quiet || output.format != report::StdoutFormat::Table {
         print(|out| {
@@ -436,6 +491,19 @@ pub fn server_options(faults: &FaultArgs, checks: &TenantCheckArgs) -> Result<si
         max_seconds: Some(faults.max_seconds),
         apple_push: checks.apple_push,
         managed_google_play: checks.managed_google_play,
+        sends: sim::server::SendFaults {
+            throttle: faults.send_throttle.as_deref().map(str::parse::<sim::server::Throttle>).transpose()?,
+            error_rate: faults.send_error_rate,
+            hang_nth: faults.hang_send,
+        },
+        sign_in: sim::server::SignInOptions {
+            app_roles: sim::server::SignInOptions::default()
+                .app_roles
+                .into_iter()
+                .filter(|role| !(faults.no_send_permission && role == graph::permissions::SEND_PERMISSION))
+                .collect(),
+            ..Default::default()
+        },
         ..Default::default()
     })
 }
@@ -461,7 +529,7 @@ fn sim_serve(args: &ServeArgs) -> Result<i32, Error> {
         let banner = format!(
             "simulated Graph listening on {url}\n  --graph-url {url} --login-url {url}\n  AZURE_TENANT_ID={tenant}\n  \
 AZURE_CLIENT_ID={client_id}\n  AZURE_CLIENT_SECRET={client_secret}\ngroups (for --group):\n{groups}\n\
-stops after {seconds} s (--max-seconds) or on Ctrl-C",
+notification sends it accepted: GET {url}/sim/sends\nstops after {seconds} s (--max-seconds) or on Ctrl-C",
             url = server.url,
             tenant = server.tenant_id,
             groups = groups.join("\n"),

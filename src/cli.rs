@@ -31,6 +31,9 @@ pub enum Command {
     Audit(Box<AuditArgs>),
     /// Save the inventory read from Microsoft Graph as a snapshot, for offline audits.
     Fetch(Box<FetchArgs>),
+    /// Audit the target groups' users, then (only with --yes) send the custom notification to what
+    /// will arrive, within Intune's limits.
+    Send(Box<SendArgs>),
     /// List the prerequisite rules: id, level, what they check, what a fail means, how to fix it.
     Rules(RulesArgs),
     /// What changed between two audits (two --out folders): who was fixed, regressed, is new or left.
@@ -340,6 +343,94 @@ pub struct FetchArgs {
     pub connection: ConnectionArgs,
 }
 
+/// How `send` sends the notification.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum SendTo {
+    /// One group send to the groups, as the admin center does (Intune delivers to every supported
+    /// device enrolled by their users).
+    Groups,
+    /// One device send to each device the audit finds ready (--include-at-risk adds the at-risk ones).
+    ReadyDevices,
+}
+
+#[derive(Debug, Args)]
+#[command(after_help = "Exit codes: 0 dry run done or every send sent, 1 the gate (--fail-under, \
+--fail-on-regression) stopped the send (nothing sent), 2 a limit (lengths, groups, the ledger's hourly limits) or a usage error stopped it before any \
+request, 3 a send failed or its outcome is unknown, the token lacks the permission (nothing sent), or a source \
+error, 130 interrupted (new sends stopped, the report written).")]
+pub struct SendArgs {
+    /// The title: 1 to 50 characters (Unicode characters).
+    #[arg(long, value_name = "TEXT", help_heading = "Notification")]
+    pub title: String,
+
+    #[command(flatten)]
+    pub body: BodyArgs,
+
+    #[command(flatten)]
+    pub targets: SendTargetArgs,
+
+    #[command(flatten)]
+    pub rules: RuleArgs,
+
+    #[command(flatten)]
+    pub output: OutputArgs,
+
+    #[command(flatten)]
+    pub connection: ConnectionArgs,
+
+    #[command(flatten)]
+    pub demo_tenant: DemoTenantArgs,
+}
+
+/// The notification's message: one of the two.
+#[derive(Debug, Args)]
+#[command(next_help_heading = "Notification")]
+#[group(required = true, multiple = false)]
+pub struct BodyArgs {
+    /// The message: 1 to 500 characters.
+    #[arg(long, value_name = "TEXT")]
+    pub body: Option<String>,
+
+    /// A UTF-8 file holding the message (1 to 500 characters; its final line break is dropped).
+    #[arg(long, value_name = "FILE")]
+    pub body_file: Option<PathBuf>,
+}
+
+/// Who the notification goes to, and whether it is sent at all.
+#[derive(Debug, Args)]
+#[command(next_help_heading = "Send")]
+pub struct SendTargetArgs {
+    /// A target group's object id (repeatable, 1 to 25): its transitive user members are audited and
+    /// sent to.
+    #[arg(long = "group", value_name = "ID", required = true)]
+    pub groups: Vec<String>,
+
+    /// How to send it.
+    #[arg(long, value_enum, value_name = "HOW", default_value_t = SendTo::Groups)]
+    pub to: SendTo,
+
+    /// With --to ready-devices, also send to the devices the audit finds at risk.
+    #[arg(long)]
+    pub include_at_risk: bool,
+
+    /// Send for real: without it nothing is sent (a dry run: the audit, the plan, send-plan.csv).
+    #[arg(long)]
+    pub yes: bool,
+
+    /// The ledger of this tool's sends, for Intune's hourly limits (default: intune-reach/ledger.jsonl in
+    /// the user's data folder).
+    #[arg(long, value_name = "FILE")]
+    pub ledger: Option<PathBuf>,
+
+    /// Send to a built-in simulated tenant, served by the simulated Graph on 127.0.0.1 (to try it out).
+    #[arg(long)]
+    pub demo: bool,
+
+    /// Accept an inventory that could not be read whole; every report then says so.
+    #[arg(long)]
+    pub allow_incomplete: bool,
+}
+
 /// How the doctor prints its findings.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub enum DoctorFormat {
@@ -547,6 +638,22 @@ pub struct FaultArgs {
     /// Stop by itself after S seconds.
     #[arg(long, value_name = "S", default_value_t = 600)]
     pub max_seconds: u64,
+
+    /// At most REQUESTS notification sends per SECONDS (429 with Retry-After beyond), e.g. 200/20.
+    #[arg(long, value_name = "REQUESTS/SECONDS")]
+    pub send_throttle: Option<String>,
+
+    /// Answer this share of notification sends (0 to 1) with 503.
+    #[arg(long, value_name = "P", default_value_t = 0.0)]
+    pub send_error_rate: f64,
+
+    /// The N-th notification send accepted is recorded but never answered (held until the server stops).
+    #[arg(long, value_name = "N")]
+    pub hang_send: Option<u64>,
+
+    /// The app lacks the send permission (DeviceManagementServiceConfig.ReadWrite.All): sends answer 403.
+    #[arg(long)]
+    pub no_send_permission: bool,
 }
 
 fn parse_time(value: &str) -> Result<DateTime<Utc>, String> {

@@ -19,5 +19,6 @@ pub mod output;
 pub mod progress;
 pub mod report;
 pub mod rules;
+pub mod send;
 pub mod sim;
 pub mod source;

@@ -8,4 +8,5 @@ mod harness;
 mod layout;
 mod offline;
 mod reports;
+mod send;
 mod sign_in;

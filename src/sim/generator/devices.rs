@@ -38,7 +38,7 @@ impl Generator {
                 (owned(&user.id), Some(Cow::Owned(user.user_principal_name.to_uppercase())), owned(&user.display_name))
             }
             (Who::IdOnly, Some(u)) => {
-                (owned(&self.users[u].id), if index % 2 == 0 { None } else { Some(Cow::Borrowed("")) }, None)
+                (owned(&self.users[u].id), if index.is_multiple_of(2) { None } else { Some(Cow::Borrowed("")) }, None)
             }
             (Who::Nil, _) => (Some(Cow::Borrowed(NIL_USER_ID)), Some(Cow::Borrowed("")), Some(Cow::Borrowed(""))),
             (Who::Empty, _) => (Some(Cow::Borrowed("")), Some(Cow::Borrowed("")), Some(Cow::Borrowed(""))),

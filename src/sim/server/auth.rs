@@ -32,7 +32,7 @@ use base64::Engine as _;
 use serde_json::Value;
 
 use super::faults::lock;
-use super::wire::{entra_error, graph_error, Ctx, Out};
+use super::wire::{entra_error, graph_error, intune_error, Ctx, Out};
 use super::{ServerOptions, Shared};
 use crate::source::graph::permissions::{need_for_path, Grants};
 
@@ -76,16 +76,12 @@ pub struct SignInOptions {
 
 impl Default for SignInOptions {
     fn default() -> Self {
-        let all = |delegated: bool| -> Vec<String> {
-            crate::source::graph::NEEDS
-                .iter()
-                .filter(|need| !delegated || need.requested_by_delegated_sign_in)
-                .map(|need| need.permission.to_owned())
-                .collect()
-        };
+        // The app is granted, and the admin has consented to, every permission of the table: a token
+        // carries those a delegated sign-in asked for (the audit's reads; `send` adds its own).
+        let all: Vec<String> = crate::source::graph::NEEDS.iter().map(|need| need.permission.to_owned()).collect();
         SignInOptions {
-            app_roles: all(false),
-            delegated_scopes: all(true),
+            app_roles: all.clone(),
+            delegated_scopes: all,
             intune_role_missing: false,
             authorize_page: false,
             decline: false,
@@ -206,15 +202,7 @@ impl Tokens {
             return None;
         };
         // Intune nests its own error, as JSON text, in Graph's message.
-        let nested = serde_json::json!({
-            "_version": 3,
-            "Message": format!("{message} - Operation ID (for customer support): 00000000-0000-0000-0000-000000000000 - Activity ID: {} - Url: {path}", ctx.request_id),
-            "CustomApiErrorPhrase": "",
-            "RetryAfter": null,
-            "ErrorSourceService": "",
-            "HttpHeaders": "{}",
-        });
-        Some(graph_error(ctx, StatusCode::FORBIDDEN, "Forbidden", &nested.to_string()))
+        Some(intune_error(ctx, StatusCode::FORBIDDEN, "Forbidden", &message, path))
     }
 }
 

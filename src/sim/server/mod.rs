@@ -2,9 +2,11 @@
 //! exactly the endpoints of the wire contract (sign-in, managed devices and one device, the device
 //! overview, detected apps and their devices, the apps of one device, `$batch`, group transitive
 //! members, the Apple MDM push certificate and managed Google Play in the states the options give
-//! them), with the faults a real tenant shows (latency, throttling with or without `Retry-After`,
-//! transient 503s, token expiry, expiring skip tokens, a repeating next link, devices missing from the
-//! listings). The demo, the tests and the benchmarks read it through the real Graph client.
+//! them, and the two custom notification sends, recorded for `GET /sim/sends`), with the faults a
+//! real tenant shows (latency, throttling with or without `Retry-After`, transient 503s, token expiry,
+//! expiring skip tokens, a repeating next link, devices missing from the listings; sends have a
+//! throttle, 503s and an answer that never comes of their own, [`SendFaults`]). The demo, the tests
+//! and the benchmarks read it through the real Graph client.
 //!
 //! Layout: this file holds the public API, the routing and the request pipeline; [`wire`] the bytes
 //! (queries, JSON, error bodies); [`auth`] sign-in (every flow the client speaks) and tokens; [`graph`] the endpoints (one file per
@@ -38,6 +40,8 @@ use tokio::task::JoinHandle;
 
 use super::tenant::SimTenant;
 use crate::error::Error;
+use graph::sends::SendTarget;
+pub use graph::sends::SimSend;
 pub use graph::tenant_settings::{tenant_section, ApplePush, ManagedGooglePlay};
 use graph::tenant_settings::{Setting, TenantSettings};
 use wire::{bad_request, graph_error, segments, Ctx, Out, Query};
@@ -86,6 +90,21 @@ pub struct ServerOptions {
     pub tenant_clock: Option<DateTime<Utc>>,
     /// How the sign-in flows answer (delegated, federated, managed identity) and what tokens carry.
     pub sign_in: SignInOptions,
+    /// The faults of the notification sends.
+    pub sends: SendFaults,
+}
+
+/// Faults of the notification sends, apart from the reads' (Intune throttles writes on their own).
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct SendFaults {
+    /// At most this many sends per window per client app; over -> 429 (with `Retry-After` unless
+    /// `no_retry_after`). Intune's budget is 200 per 20 s.
+    pub throttle: Option<Throttle>,
+    /// Each send fails with 503 with this probability (0..=1), drawn from `fault_seed`.
+    pub error_rate: f64,
+    /// The N-th accepted send (1-based) is recorded, but its answer never comes: the request is held
+    /// until the server stops.
+    pub hang_nth: Option<u64>,
 }
 
 impl Default for ServerOptions {
@@ -107,6 +126,7 @@ impl Default for ServerOptions {
             managed_google_play: ManagedGooglePlay::default(),
             tenant_clock: None,
             sign_in: SignInOptions::default(),
+            sends: SendFaults::default(),
         }
     }
 }
@@ -202,6 +222,10 @@ pub struct ServerStats {
     pub unauthorized: u64,
     pub skiptokens_expired: u64,
     pub repeated_next_links: u64,
+    /// Notification send requests (both kinds), whatever their answer.
+    pub send_requests: u64,
+    /// Notification sends accepted (and recorded for `GET /sim/sends`).
+    pub sends: u64,
 }
 
 #[derive(Default)]
@@ -224,6 +248,8 @@ struct Stats {
     unauthorized: AtomicU64,
     skiptokens_expired: AtomicU64,
     repeated_next_links: AtomicU64,
+    send_requests: AtomicU64,
+    sends: AtomicU64,
 }
 
 impl Stats {
@@ -248,6 +274,8 @@ impl Stats {
             unauthorized: get(&self.unauthorized),
             skiptokens_expired: get(&self.skiptokens_expired),
             repeated_next_links: get(&self.repeated_next_links),
+            send_requests: get(&self.send_requests),
+            sends: get(&self.sends),
         }
     }
 }
@@ -262,6 +290,12 @@ struct Shared {
     listings: faults::Listings,
     tenant_settings: TenantSettings,
     stats: Stats,
+    send_throttle: faults::Throttler,
+    send_dice: faults::Dice,
+    /// Every send accepted, in order.
+    sends: std::sync::Mutex<Vec<SimSend>>,
+    /// Turns `true` when the server stops (what a held send waits for).
+    stop: watch::Receiver<bool>,
 }
 
 /// A server running in a tokio task.
@@ -287,6 +321,11 @@ impl RunningServer {
     /// What the server has served so far.
     pub fn stats(&self) -> ServerStats {
         self.shared.stats.snapshot()
+    }
+
+    /// Every notification send accepted so far, in order (what `GET /sim/sends` lists).
+    pub fn sends(&self) -> Vec<SimSend> {
+        faults::lock(&self.shared.sends).clone()
     }
 
     /// Every secret the server has issued or received so far (access and refresh tokens, codes, device
@@ -320,6 +359,7 @@ pub async fn start(tenant: Arc<SimTenant>, options: ServerOptions, port: u16) ->
     if let Some(throttle) = &options.throttle {
         throttle.check()?;
     }
+    options.sends.check()?;
     let listener = tokio::net::TcpListener::bind(("127.0.0.1", port))
         .await
         .map_err(|e| Error::Usage(format!("cannot listen on 127.0.0.1:{port}: {e}")))?;
@@ -328,6 +368,7 @@ pub async fn start(tenant: Arc<SimTenant>, options: ServerOptions, port: u16) ->
     let tenant_id = tenant.tenant_id.clone();
     let index = graph::Index::build(tenant, url.clone(), options.hide_devices)
         .map_err(|e| Error::Usage(format!("the simulated tenant cannot be served: {e}")))?;
+    let (stop, stop_rx) = watch::channel(false);
     let shared = Arc::new(Shared {
         index,
         tokens: auth::Tokens::default(),
@@ -341,10 +382,13 @@ pub async fn start(tenant: Arc<SimTenant>, options: ServerOptions, port: u16) ->
             &tenant_id,
         ),
         stats: Stats::default(),
+        send_throttle: faults::Throttler::new(options.sends.throttle),
+        send_dice: faults::Dice::new(options.sends.error_rate, options.fault_seed.wrapping_add(1)),
+        sends: std::sync::Mutex::new(Vec::new()),
+        stop: stop_rx.clone(),
         options,
     });
 
-    let (stop, stop_rx) = watch::channel(false);
     let max = shared.options.max_seconds.map(Duration::from_secs);
     let app = Router::new().fallback(handle).with_state(shared.clone());
     let task = tokio::spawn(async move {
@@ -388,6 +432,10 @@ enum Route {
     /// `/{version}/$batch`.
     Batch(String),
     Graph(Op),
+    /// A notification send (POST).
+    Send(SendTarget),
+    /// `GET /sim/sends`: the simulator's own record, without a token.
+    SimSends,
     NotFound,
 }
 
@@ -410,7 +458,9 @@ fn route(segments: &[String]) -> Route {
         return Route::Token(endpoint);
     }
     let s: Vec<&str> = segments.iter().map(String::as_str).collect();
+    let send = "sendCustomNotificationToCompanyPortal";
     match s.as_slice() {
+        [sim, sends] if is(sim, "sim") && is(sends, "sends") => Route::SimSends,
         [version, batch] if is(batch, "$batch") && (is(version, "beta") || is(version, "v1.0")) => {
             Route::Batch(version.to_ascii_lowercase())
         }
@@ -422,6 +472,10 @@ fn route(segments: &[String]) -> Route {
             Route::Graph(Op::TenantSetting(Setting::ApplePush))
         }
         [version, management, rest @ ..] if is(version, "beta") && is(management, "deviceManagement") => match rest {
+            [action] if is(action, send) => Route::Send(SendTarget::Groups),
+            [devices, id, action] if is(devices, "managedDevices") && is(action, send) => {
+                Route::Send(SendTarget::Device((*id).to_owned()))
+            }
             [devices] if is(devices, "managedDevices") => Route::Graph(Op::Devices),
             [devices, id] if is(devices, "managedDevices") => Route::Graph(Op::Device((*id).to_owned())),
             [play] if is(play, "androidManagedStoreAccountEnterpriseSettings") => {
@@ -488,8 +542,9 @@ async fn dispatch(shared: &Shared, ctx: &Ctx, request: Request) -> Out {
             "ResourceNotFound",
             &format!("Resource not found for the segment '{}'.", request.uri().path()),
         ),
-        Route::Batch(_) if !is_post => method_not_allowed(ctx, "POST"),
-        Route::Graph(_) if !is_get => method_not_allowed(ctx, "GET"),
+        Route::Batch(_) | Route::Send(_) if !is_post => method_not_allowed(ctx, "POST"),
+        Route::Graph(_) | Route::SimSends if !is_get => method_not_allowed(ctx, "GET"),
+        Route::SimSends => shared.sim_sends(),
         Route::Token(endpoint) => {
             let (parts, body) = request.into_parts();
             let Ok(body) = axum::body::to_bytes(body, BODY_LIMIT).await else {
@@ -518,6 +573,20 @@ async fn dispatch(shared: &Shared, ctx: &Ctx, request: Request) -> Out {
                 return refused;
             }
             shared.graph(ctx, &client, &op, &Query::parse(request.uri().query()))
+        }
+        Route::Send(target) => {
+            let Some(client) = shared.tokens.client_of(request.headers()) else {
+                return unauthorized(shared, ctx);
+            };
+            let path = request.uri().path().to_owned();
+            if let Some(refused) = shared.tokens.forbidden(&shared.options.sign_in, ctx, &path, request.headers()) {
+                shared.stats.send_requests.fetch_add(1, Ordering::Relaxed);
+                return refused;
+            }
+            match axum::body::to_bytes(request.into_body(), BODY_LIMIT).await {
+                Ok(body) => shared.send(ctx, &client, &target, &path, &body).await,
+                Err(_) => bad_request(ctx, "The request body could not be read."),
+            }
         }
         Route::Batch(version) => {
             let Some(client) = shared.tokens.client_of(request.headers()) else {

@@ -107,6 +107,24 @@ pub(super) fn graph_error(ctx: &Ctx, status: StatusCode, code: &str, message: &s
     Out { status, headers: Vec::new(), body: body.to_string().into_bytes(), login: false }
 }
 
+/// An Intune error: Graph's error whose `message` is Intune's own detail, a JSON document as text
+/// (`_version`, `Message` with the Operation and Activity IDs and the service's URL, ...), as Intune's
+/// remote actions answer. The Activity ID is the request id.
+pub(super) fn intune_error(ctx: &Ctx, status: StatusCode, code: &str, message: &str, path: &str) -> Out {
+    let nested = serde_json::json!({
+        "_version": 3,
+        "Message": format!(
+            "{message} - Operation ID (for customer support): 00000000-0000-0000-0000-000000000000 - Activity ID: {} - Url: {path}",
+            ctx.request_id
+        ),
+        "CustomApiErrorPhrase": "",
+        "RetryAfter": null,
+        "ErrorSourceService": "",
+        "HttpHeaders": "{}",
+    });
+    graph_error(ctx, status, code, &nested.to_string())
+}
+
 /// The 400 `BadRequest` error.
 pub(super) fn bad_request(ctx: &Ctx, message: &str) -> Out {
     graph_error(ctx, StatusCode::BAD_REQUEST, "BadRequest", message)

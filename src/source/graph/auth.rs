@@ -30,7 +30,7 @@ use std::time::{Duration, Instant};
 use super::error::FailureKind;
 use super::http::{encode, Failure, Transport};
 use super::options::{Credential, Endpoints, FederatedToken, GraphOptions, ManagedIdentity, Secret};
-use super::permissions::delegated_audit_scopes;
+use super::permissions::delegated_scopes;
 use crate::error::Error;
 use certificate::Certificate;
 use delegated::{Delegated, Flow};
@@ -140,7 +140,7 @@ impl Auth {
         let delegated = |flow| -> Result<Source, Error> {
             let delegated = Delegated {
                 flow,
-                scopes: delegated_audit_scopes(&endpoints.graph).join(" "),
+                scopes: delegated_scopes(&endpoints.graph, &options.also_request).join(" "),
                 prompt: options.prompt.clone(),
                 browser: options.browser.clone(),
                 timeout: options.sign_in_timeout,

@@ -58,6 +58,9 @@ pub struct GraphError {
     pub message: Option<String>,
     /// Graph's `request-id`, or Entra's `trace_id`.
     pub request_id: Option<String>,
+    /// Intune's own `Activity ID`, from the error detail it nests in `error.message` (Intune's remote
+    /// actions and notification sends answer that way).
+    pub activity_id: Option<String>,
     /// Entra's `correlation_id` (sign-in only).
     pub correlation_id: Option<String>,
     /// The server's `Retry-After`, if it sent one.
@@ -68,6 +71,9 @@ pub struct GraphError {
     pub elapsed: Duration,
     /// What the user can do about it (a missing permission, a refused token, a group id to check).
     pub hint: Option<String>,
+    /// An attempt got no answer after the request may have reached the server: whether it acted is
+    /// unknown (what a notification send reports as `unknown`).
+    pub may_have_arrived: bool,
 }
 
 impl GraphError {
@@ -83,11 +89,13 @@ impl GraphError {
             code: None,
             message: None,
             request_id: None,
+            activity_id: None,
             correlation_id: None,
             retry_after: None,
             attempts: 1,
             elapsed: Duration::ZERO,
             hint: None,
+            may_have_arrived: false,
         }
     }
 
@@ -135,6 +143,10 @@ impl GraphError {
                 Some(serde_json::Value::Object(error)) => {
                     self.code = error.get("code").and_then(text);
                     self.message = error.get("message").and_then(text);
+                    if let Some(nested) = self.message.as_deref().and_then(IntuneDetail::parse) {
+                        self.message = Some(nested.message);
+                        self.activity_id = nested.activity_id;
+                    }
                     let inner = error.get("innerError").or_else(|| error.get("innererror"));
                     if let Some(id) = inner.and_then(|i| i.get("request-id")).and_then(text) {
                         self.request_id = Some(id);
@@ -199,10 +211,11 @@ impl fmt::Display for GraphError {
             Service::Graph => ("request-id", "correlation-id"),
             Service::SignIn => ("trace_id", "correlation_id"),
         };
-        let ids: Vec<String> = [(labels.0, &self.request_id), (labels.1, &self.correlation_id)]
-            .into_iter()
-            .filter_map(|(label, id)| id.as_ref().map(|id| format!("{label} {id}")))
-            .collect();
+        let ids: Vec<String> =
+            [(labels.0, &self.request_id), (labels.1, &self.correlation_id), ("activity-id", &self.activity_id)]
+                .into_iter()
+                .filter_map(|(label, id)| id.as_ref().map(|id| format!("{label} {id}")))
+                .collect();
         if !ids.is_empty() {
             write!(f, " ({})", ids.join(", "))?;
         }
@@ -217,6 +230,42 @@ impl fmt::Display for GraphError {
 }
 
 impl std::error::Error for GraphError {}
+
+/// The detail Intune nests in Graph's `error.message` as a JSON document of its own, e.g.
+/// `{"_version": 3, "Message": "An error has occurred - Operation ID (for customer support): 0000… -
+/// Activity ID: 8f2e… - Url: https://fef…/remoteLock?api-version=…", "CustomApiErrorPhrase": "", …}`:
+/// the sentence before the first ` - ` (and the custom phrase, when there is one) is the message, and
+/// the Activity ID is what Microsoft support asks for. The Operation ID (zeros in every public example)
+/// and the service's internal URL are dropped.
+#[derive(Debug, Clone, PartialEq, Eq)]
+struct IntuneDetail {
+    message: String,
+    activity_id: Option<String>,
+}
+
+impl IntuneDetail {
+    /// `None` when `text` is a plain message, not Intune's nested document.
+    fn parse(text: &str) -> Option<IntuneDetail> {
+        let text = text.trim();
+        if !text.starts_with('{') {
+            return None;
+        }
+        let nested: serde_json::Value = serde_json::from_str(text).ok()?;
+        let full = nested.get("Message")?.as_str()?;
+        let parts: Vec<&str> = full.split(" - ").map(str::trim).collect();
+        let mut message = parts.first().copied().unwrap_or("").to_owned();
+        let activity_id = parts
+            .iter()
+            .find_map(|part| part.strip_prefix("Activity ID:"))
+            .map(|id| id.trim().to_owned())
+            .filter(|id| !id.is_empty());
+        let phrase = nested.get("CustomApiErrorPhrase").and_then(|p| p.as_str()).map(str::trim).unwrap_or("");
+        if !phrase.is_empty() && !message.contains(phrase) {
+            message = if message.is_empty() { phrase.to_owned() } else { format!("{message}: {phrase}") };
+        }
+        Some(IntuneDetail { message, activity_id })
+    }
+}
 
 /// The permission a 403 on this Graph path points to (from the permission table; the transport adds
 /// what the token itself says, see [`super::permissions::forbidden_hint`]).
@@ -252,6 +301,38 @@ mod tests {
         assert_eq!(error.request_id.as_deref(), Some("94fb3b52-452a-4535-a601-69e0a90e3aa2"));
         assert_eq!(error.correlation_id, None);
         assert_eq!(error.path, "/beta/x");
+    }
+
+    #[test]
+    fn intune_nested_error_detail_is_read_with_its_activity_id() {
+        let mut error = GraphError::new(
+            Service::Graph,
+            "POST",
+            "https://g.test/beta/deviceManagement/managedDevices/d/remoteLock",
+            FailureKind::Status,
+        );
+        error.status = Some(400);
+        error.read_body(include_bytes!(
+            "../../../tests/fixtures/graph-docs/remoteLock-error-400.issue-4523.example.json"
+        ));
+        assert_eq!(error.code.as_deref(), Some("BadRequest"));
+        assert_eq!(error.message.as_deref(), Some("An error has occurred"));
+        assert_eq!(error.activity_id.as_deref(), Some("redacted"));
+        assert_eq!(error.request_id.as_deref(), Some("redacted"));
+        assert_eq!(
+            error.to_string(),
+            "HTTP 400 BadRequest: An error has occurred (request-id redacted, activity-id redacted)"
+        );
+
+        let phrase = r#"{"_version": 3, "Message": "Not allowed - Activity ID: a-1 - Url: https://fef.test/x", "CustomApiErrorPhrase": "Device is not supported"}"#;
+        let detail = IntuneDetail::parse(phrase).unwrap();
+        assert_eq!(
+            detail,
+            IntuneDetail { message: "Not allowed: Device is not supported".into(), activity_id: Some("a-1".into()) }
+        );
+        assert_eq!(IntuneDetail::parse("Please retry again later."), None);
+        assert_eq!(IntuneDetail::parse("{not json"), None);
+        assert_eq!(IntuneDetail::parse(r#"{"other": 1}"#), None);
     }
 
     #[test]

@@ -202,6 +202,8 @@ impl Transport {
         let mut progress = self.stats.successes();
         let mut renewed = false;
         let mut refused: Option<u64> = None;
+        // Whether some attempt may have reached the server without an answer coming back.
+        let mut unanswered = false;
         loop {
             attempt += 1;
             let (sent_at, generation, result) = self.attempt(&call, headers, &client_request_id, refused.take()).await;
@@ -218,6 +220,8 @@ impl Transport {
                 Err(Attempted::SignIn(failure)) => return Err(failure),
                 Err(Attempted::Failed(outcome, failure)) => (outcome, failure),
             };
+            unanswered |= outcome == Outcome::NoAnswer { sent: true };
+            failure.may_have_arrived = unanswered;
             tracing::debug!(method = %call.method, path = %path, status = failure.status,
                 request_id = failure.request_id.as_deref().unwrap_or("-"), attempt, error = %failure,
                 "graph request failed");
@@ -477,8 +481,14 @@ impl GraphClient {
 
     /// The permissions the current token names (for messages; `None` when it is not a readable JWT).
     pub async fn token_permissions(&self) -> Result<Option<super::claims::TokenPermissions>, Failure> {
+        self.with_token(super::claims::permissions_of).await
+    }
+
+    /// Looks at the current token (signing in first when there is none or it is about to expire); the
+    /// token itself never leaves.
+    pub async fn with_token<T>(&self, look: impl FnOnce(&str) -> T) -> Result<T, Failure> {
         let bearer = self.inner.auth.bearer(&self.inner.transport).await?;
-        Ok(super::claims::permissions_of(bearer.token.expose()))
+        Ok(look(bearer.token.expose()))
     }
 
     /// Gets a token now, so that a sign-in problem is reported before anything is read.
@@ -496,12 +506,39 @@ impl GraphClient {
         self.send(&Method::POST, &url, Body::Json(body), items, OnThrottle::HandBack).await
     }
 
+    /// POSTs a JSON body under its own retry policy and client-side budget: a write, such as a
+    /// notification send, that must not be sent twice and has a write budget of its own.
+    pub async fn post_json(
+        &self,
+        url: &str,
+        body: &[u8],
+        policy: &RetryPolicy,
+        limiter: &RateLimiter,
+    ) -> Result<Reply, Failure> {
+        let budget = Budget { limiter, weight: 1 };
+        self.send_as(&Method::POST, url, Body::Json(body), policy, budget, OnThrottle::Retry).await
+    }
+
     async fn send(
         &self,
         method: &Method,
         url: &str,
         body: Body<'_>,
         weight: usize,
+        on_throttle: OnThrottle,
+    ) -> Result<Reply, Failure> {
+        let transport = &self.inner.transport;
+        let budget = Budget { limiter: &transport.limiter, weight };
+        self.send_as(method, url, body, &transport.policy, budget, on_throttle).await
+    }
+
+    async fn send_as(
+        &self,
+        method: &Method,
+        url: &str,
+        body: Body<'_>,
+        policy: &RetryPolicy,
+        budget: Budget<'_>,
         on_throttle: OnThrottle,
     ) -> Result<Reply, Failure> {
         let Inner { transport, auth, .. } = &*self.inner;
@@ -511,8 +548,8 @@ impl GraphClient {
                 url,
                 auth: Some(auth),
                 body,
-                policy: &transport.policy,
-                budget: Some(Budget { limiter: &transport.limiter, weight }),
+                policy,
+                budget: Some(budget),
                 on_throttle,
                 phase: self.phase.as_deref(),
             })

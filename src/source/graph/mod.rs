@@ -38,6 +38,7 @@ mod devices;
 mod error;
 mod groups;
 mod http;
+mod notifications;
 mod options;
 mod paging;
 pub mod permissions;
@@ -56,6 +57,10 @@ use serde::Serialize;
 pub use claims::{permissions_of, TokenPermissions};
 pub use devices::Overview;
 pub use error::{FailureKind, GraphError, Service};
+pub use notifications::{
+    Notification, Recipients, SendAnswer, SendOutcome, SendPermission, Sender, DEFAULT_SEND_TIMEOUT, WRITE_LIMIT,
+    WRITE_WINDOW,
+};
 pub use options::{
     credential_from_env, credential_from_flags, AppsVia, Browser, Cloud, Credential, FederatedToken, GraphOptions,
     IdentityEndpoint, ManagedIdentity, Prompt, Secret, SignInFlags, DEFAULT_MAX_CONCURRENCY, MAX_GROUPS,
@@ -132,15 +137,23 @@ async fn fetch_with(
     progress: Arc<dyn ProgressObserver>,
 ) -> Result<Fetched, Error> {
     let client = client_for(options, policy)?;
-    let captured_at = chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Secs, true);
     client.sign_in().await?;
+    read_with(&client, options, progress).await
+}
 
+/// Reads the tenant through a signed-in client (see [`fetch`]).
+async fn read_with(
+    client: &GraphClient,
+    options: &GraphOptions,
+    progress: Arc<dyn ProgressObserver>,
+) -> Result<Fetched, Error> {
+    let captured_at = chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Secs, true);
     let progress = &progress;
     let mut telemetry = Telemetry::default();
 
     // Devices, the tenant's detected apps, the tenant checks and the groups do not depend on each other:
     // they are read at the same time. Per-device app reads need the device list, so they come after it.
-    let read_devices = timed(&client, "devices", |client| async move {
+    let read_devices = timed(client, "devices", |client| async move {
         let phase = Phase::start(progress, "devices", None);
         let devices = devices::read_devices(&client, &phase).await;
         phase.finish();
@@ -149,7 +162,7 @@ async fn fetch_with(
     let read_tenant_apps = async {
         match options.apps_via {
             AppsVia::DetectedApps => Some(
-                timed(&client, "apps", |client| async move {
+                timed(client, "apps", |client| async move {
                     let phase = Phase::start(progress, "apps", None);
                     let apps = apps::read_detected_apps(&client, &options.catalog, &phase).await;
                     phase.finish();
@@ -160,7 +173,7 @@ async fn fetch_with(
             AppsVia::PerDevice => None,
         }
     };
-    let read_tenant = timed(&client, "tenant", |client| async move {
+    let read_tenant = timed(client, "tenant", |client| async move {
         let phase = Phase::start(progress, "tenant", Some(2));
         let tenant = tenant::read_tenant(&client, &phase).await;
         phase.finish();
@@ -171,7 +184,7 @@ async fn fetch_with(
             return None;
         }
         Some(
-            timed(&client, "groups", |client| async move {
+            timed(client, "groups", |client| async move {
                 let phase = Phase::start(progress, "groups", Some(options.groups.len() as u64));
                 let groups = groups::read_groups(&client, &options.groups, &phase).await;
                 phase.finish();
@@ -192,7 +205,7 @@ async fn fetch_with(
         }
         None => {
             let ids: Vec<String> = devices.devices.iter().filter_map(|d| d.id.as_deref().map(str::to_owned)).collect();
-            let (apps, phase) = timed(&client, "apps", |client| async move {
+            let (apps, phase) = timed(client, "apps", |client| async move {
                 let phase = Phase::start(progress, "apps", Some(ids.len() as u64));
                 let apps =
                     batch::read_per_device(&client, &ids, &options.catalog, options.max_concurrency, &phase).await;

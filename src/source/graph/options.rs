@@ -294,6 +294,8 @@ pub struct GraphOptions {
     pub browser: Browser,
     /// How long an interactive or device-code sign-in waits for the person.
     pub sign_in_timeout: Duration,
+    /// Permissions a delegated sign-in asks for beyond the audit's reads (`send` asks for its own).
+    pub also_request: Vec<&'static str>,
 }
 
 impl GraphOptions {
@@ -314,6 +316,7 @@ impl GraphOptions {
             prompt: Prompt::default(),
             browser: Browser::System,
             sign_in_timeout: DEFAULT_SIGN_IN_TIMEOUT,
+            also_request: Vec::new(),
         }
     }
 }

@@ -39,6 +39,8 @@ pub struct Need {
 }
 
 const MANAGED_DEVICES_READ: &str = "DeviceManagementManagedDevices.Read.All";
+/// The permission of the `send` command.
+pub const SEND_PERMISSION: &str = "DeviceManagementServiceConfig.ReadWrite.All";
 
 /// Every permission intune-reach may need, feature by feature.
 pub const NEEDS: &[Need] = &[
@@ -107,11 +109,18 @@ pub const NEEDS: &[Need] = &[
     Need {
         feature: "send",
         purpose: "sending the custom notification (to groups or devices)",
-        permission: "DeviceManagementServiceConfig.ReadWrite.All",
-        also_granted_by: &[],
+        permission: SEND_PERMISSION,
+        also_granted_by: &["DeviceManagementManagedDevices.ReadWrite.All"],
         requested_by_delegated_sign_in: false,
-        intune_role: Some("one that may send notifications (e.g. Intune Administrator)"),
-        note: Some("checked in the token before the first send; an audit never needs it"),
+        intune_role: Some(
+            "with Organization > Update (group sends) or Remote tasks > Send custom notifications (device sends), \
+             e.g. Intune Administrator",
+        ),
+        note: Some(
+            "checked in the token before the first send, and asked for by a delegated sign-in of `send` only; an \
+             audit never needs it. Graph's reference pages of the two send actions list \
+             DeviceManagementManagedDevices.ReadWrite.All, so it is accepted too",
+        ),
         paths: &["/sendCustomNotificationToCompanyPortal"],
     },
 ];
@@ -122,9 +131,16 @@ pub const OFFLINE_ACCESS: &str = "offline_access";
 /// The scopes of a delegated sign-in: the audit's read permissions on the `graph` host, then
 /// `offline_access` (a refresh token, kept in memory only).
 pub fn delegated_audit_scopes(graph: &str) -> Vec<String> {
+    delegated_scopes(graph, &[])
+}
+
+/// The audit's delegated scopes and the permissions `also` (`send` asks for its own), then
+/// `offline_access`.
+pub fn delegated_scopes(graph: &str, also: &[&str]) -> Vec<String> {
     let mut scopes: Vec<String> = Vec::new();
-    for need in NEEDS.iter().filter(|n| n.requested_by_delegated_sign_in) {
-        let scope = format!("{}/{}", graph.trim_end_matches('/'), need.permission);
+    let audit = NEEDS.iter().filter(|n| n.requested_by_delegated_sign_in).map(|n| n.permission);
+    for permission in audit.chain(also.iter().copied()) {
+        let scope = format!("{}/{}", graph.trim_end_matches('/'), permission);
         if !scopes.contains(&scope) {
             scopes.push(scope);
         }
@@ -333,13 +349,20 @@ pub(crate) mod tests {
                 "offline_access",
             ]
         );
+        let send = delegated_scopes("https://graph.microsoft.com", &[SEND_PERMISSION]);
+        assert_eq!(send[send.len() - 2], "https://graph.microsoft.com/DeviceManagementServiceConfig.ReadWrite.All");
+        assert_eq!(send.last().map(String::as_str), Some(OFFLINE_ACCESS));
     }
 
     #[test]
     fn token_claims_tell_what_was_granted() {
         let app = token_with(serde_json::json!({"roles": ["DeviceManagementManagedDevices.ReadWrite.All"]}));
         assert_eq!(token_grants(&app, MANAGED_DEVICES_READ), Some(true), "ReadWrite includes Read");
-        assert_eq!(token_grants(&app, "DeviceManagementServiceConfig.ReadWrite.All"), Some(false));
+        assert_eq!(token_grants(&app, "GroupMember.Read.All"), Some(false));
+        assert_eq!(token_grants(&app, SEND_PERMISSION), Some(true), "what the send actions' pages list");
+        let reader =
+            token_with(serde_json::json!({"roles": [MANAGED_DEVICES_READ, "DeviceManagementServiceConfig.Read.All"]}));
+        assert_eq!(token_grants(&reader, SEND_PERMISSION), Some(false), "reading is not sending");
         let admin = token_with(serde_json::json!({"scp": "Directory.Read.All offline_access", "roles": null}));
         assert_eq!(token_grants(&admin, "groupmember.read.all"), Some(true), "a broader scope, any case");
         assert_eq!(token_grants(&admin, MANAGED_DEVICES_READ), Some(false));

@@ -1,15 +1,17 @@
-//! The signed-in Graph client lent to readers other than the audit's read (the `doctor`), with the same
-//! transport, retries, rate limit and paging: the overview's counter, any collection read whole, one
-//! request to see whether Graph accepts it, the tenant checks, and the token's permissions.
+//! The signed-in Graph client kept for more than one read: the `doctor` (the overview's counter, any
+//! collection read whole, one request to see whether Graph accepts it, the tenant checks, the token's
+//! permissions) and `send` (the audit's read, then the sends, on one sign-in: an admin signs in once),
+//! with the same transport, retries, rate limit and paging.
 
 use super::devices::{read_overview, Overview};
 use super::http::GraphClient;
+use super::notifications::Sender;
 use super::paging::{read_all, Listing};
 use super::retry::RetryPolicy;
-use super::{client_for, GraphError, GraphOptions, TokenPermissions};
+use super::{client_for, read_with, Fetched, GraphError, GraphOptions, TokenPermissions};
 use crate::error::Error;
 use crate::inventory::TenantFacts;
-use crate::source::progress::Phase;
+use crate::source::progress::{Phase, ProgressObserver};
 
 /// A signed-in client.
 #[derive(Debug, Clone)]
@@ -23,6 +25,21 @@ impl GraphSession {
         let client = client_for(options, RetryPolicy::default())?;
         client.sign_in().await?;
         Ok(GraphSession { client })
+    }
+
+    /// Reads the tenant as [`super::fetch`] does, on this session's sign-in.
+    pub async fn fetch(
+        &self,
+        options: &GraphOptions,
+        progress: std::sync::Arc<dyn ProgressObserver>,
+    ) -> Result<Fetched, Error> {
+        read_with(&self.client, options, progress).await
+    }
+
+    /// A sender of notifications on this session's sign-in, whose requests wait at most `timeout` for
+    /// their answer.
+    pub fn sender(&self, timeout: std::time::Duration) -> Sender {
+        Sender::new(self.client.clone(), timeout)
     }
 
     /// The Graph base URL (no `/beta`).

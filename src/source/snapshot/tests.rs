@@ -463,7 +463,7 @@ struct Trickle<'a> {
 impl Read for Trickle<'_> {
     fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
         self.calls += 1;
-        if self.calls % 5 == 0 {
+        if self.calls.is_multiple_of(5) {
             return Err(io::Error::new(io::ErrorKind::Interrupted, "again"));
         }
         if self.fail_at.is_some_and(|at| self.bytes.len() < at) {

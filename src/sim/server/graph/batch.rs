@@ -95,7 +95,9 @@ impl Shared {
                 &format!("The HTTP method '{method}' is not allowed for this resource."),
             ),
             Route::Batch(_) => bad_request(ctx, "A batch request cannot contain another batch request."),
-            Route::Token(_) | Route::NotFound => not_found(ctx),
+            // The client sends each notification on its own; the simulator does not run sends in a batch.
+            Route::Send(_) => bad_request(ctx, "Notification sends are not simulated inside $batch."),
+            Route::Token(_) | Route::SimSends | Route::NotFound => not_found(ctx),
         }
     }
 }

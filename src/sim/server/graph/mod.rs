@@ -5,6 +5,7 @@
 //! - [`device_apps`]: the apps of one device;
 //! - [`groups`]: group transitive members;
 //! - [`tenant_settings`]: the Apple MDM push certificate and the managed Google Play settings;
+//! - [`sends`]: the two custom notification sends, and the simulator's record of them;
 //! - [`batch`]: `$batch`, which runs any of the above;
 //! - [`paging`]: `$top`, `$skiptoken` and keyset pages, shared by the listings.
 //!
@@ -18,6 +19,7 @@ mod device_apps;
 mod devices;
 mod groups;
 mod paging;
+pub(super) mod sends;
 pub(super) mod tenant_settings;
 
 use std::sync::atomic::Ordering;

@@ -10,6 +10,7 @@ mod faults;
 mod groups;
 mod lifecycle;
 mod people_and_pipelines;
+mod sends;
 mod sign_in;
 mod tenant_settings;
 
