@@ -25,9 +25,16 @@ impl PendingFile {
             Some(dir) if !dir.as_os_str().is_empty() => dir,
             _ => Path::new("."),
         };
-        let temp = tempfile::Builder::new()
-            .prefix(".intune-reach-")
-            .suffix(".tmp")
+        let mut builder = tempfile::Builder::new();
+        builder.prefix(".intune-reach-").suffix(".tmp");
+        // A temporary file is private (0600) on Unix; reports are meant to be read by others (a file
+        // share, a pipeline's artifacts), so they get the permissions of any new file (umask applies).
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::PermissionsExt as _;
+            builder.permissions(std::fs::Permissions::from_mode(0o666));
+        }
+        let temp = builder
             .tempfile_in(dir)
             .map_err(|source| Error::Output { path: path.to_owned(), source })?;
         let registered = interrupt::Registered::new(temp.path());
@@ -106,5 +113,18 @@ mod tests {
         assert_eq!(err.exit_code(), 2);
         assert!(entries(dir.path()).is_empty(), "no temporary file is left: {:?}", entries(dir.path()));
         assert!(!interrupt::tests::is_registered_under(dir.path()));
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn written_files_get_the_permissions_of_any_new_file() {
+        use std::os::unix::fs::PermissionsExt as _;
+        let dir = tempfile::tempdir().unwrap();
+        let plain = dir.path().join("plain");
+        std::fs::File::create(&plain).unwrap();
+        let report = dir.path().join("users.csv");
+        write_file(&report, |w| w.write_all(b"x")).unwrap();
+        let mode = |path: &Path| std::fs::metadata(path).unwrap().permissions().mode() & 0o777;
+        assert_eq!(mode(&report), mode(&plain), "not the temporary file's private 0600");
     }
 }

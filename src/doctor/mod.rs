@@ -572,7 +572,7 @@ mod tests {
         // Counts only: no device name, UPN or device id reaches the output.
         let text = render::text(&diagnosis);
         let json = serde_json::to_string(&diagnosis).unwrap();
-        for secret in ["Alice", "alice@x.test", "\"d1\"", "| d1", "d2"] {
+        for secret in ["Alice", "alice@x.test", "\"d1\"", "| d1", "\"d2\""] {
             assert!(!text.contains(secret) && !json.contains(secret), "{secret} leaked:\n{text}\n{json}");
         }
         assert!(text.contains("| hardwareInformation | Could not find a property named"), "{text}");
