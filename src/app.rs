@@ -9,7 +9,7 @@ use clap::CommandFactory;
 
 use crate::audit;
 use crate::cli::{
-    AuditArgs, Cli, Command, CompletionsArgs, ConnectionArgs, DevicesVia, DoctorArgs, DoctorFormat, FaultArgs,
+    AuditArgs, Cli, Command, CompletionsArgs, ConnectionArgs, DoctorArgs, DoctorFormat, FaultArgs,
     FetchArgs, ManArgs, PermissionsArgs, RulesArgs, RulesFormat, ServeArgs, SimCommand, SnapshotArgs, TenantCheckArgs,
 };
 use crate::error::{exit, Error, Incomplete};
@@ -158,6 +158,9 @@ fn demo_inventory(
         options.client_id = Some(server_options.client_id.clone());
         options.groups = args.scope.groups.clone();
         options.catalog = settings.apps.clone();
+        options.apps_via = connection.apps_via;
+        options.devices_via = connection.devices_via;
+        options.export_jobs.timeout = std::time::Duration::from_secs(connection.export_job_timeout);
         options.require_count_match = args.connection.require_count_match;
         options.browser = graph::Browser::from_env();
         let fetched = graph::fetch(&options, progress).await;
@@ -186,12 +189,6 @@ fn graph_options(
     groups: &[String],
     settings: &Settings,
 ) -> Result<graph::GraphOptions, Error> {
-    if connection.devices_via == DevicesVia::Export {
-        return Err(Error::Usage(
-            "--devices-via export (Intune report export jobs) is planned but not available yet; use --devices-via list"
-                .to_owned(),
-        ));
-    }
     let credential = graph::credential_from_flags(&graph::SignInFlags {
         secret_file: connection.client_secret_file.as_deref(),
         certificate: connection.certificate.as_deref(),
@@ -209,6 +206,8 @@ fn graph_options(
     options.tenant_id = connection.tenant_id.clone();
     options.client_id = connection.client_id.clone();
     options.apps_via = connection.apps_via;
+    options.devices_via = connection.devices_via;
+    options.export_jobs.timeout = std::time::Duration::from_secs(connection.export_job_timeout);
     options.max_concurrency = usize::from(connection.max_concurrency);
     options.groups = groups.to_vec();
     options.catalog = settings.apps.clone();
@@ -379,6 +378,18 @@ fn sim_snapshot(args: &SnapshotArgs) -> Result<i32, Error> {
 /// The simulated Graph's options from the fault and tenant-check flags.
 pub fn server_options(faults: &FaultArgs, checks: &TenantCheckArgs) -> Result<sim::server::ServerOptions, Error> {
     let throttle = faults.throttle.as_deref().map(str::parse::<sim::server::Throttle>).transpose()?;
+    let defaults = sim::server::ExportJobOptions::default();
+    let export_jobs = sim::server::ExportJobOptions {
+        job_seconds: faults.export_job_seconds,
+        stranded: faults.export_stranded,
+        failed: faults.export_failed,
+        throttle: match faults.export_throttle.as_deref() {
+            Some(throttle) => Some(throttle.parse()?),
+            None => defaults.throttle,
+        },
+        bad_zip: faults.export_bad_zip,
+        bad_csv: faults.export_bad_csv,
+    };
     Ok(sim::server::ServerOptions {
         latency_ms: faults.latency_ms,
         throttle,
@@ -391,6 +402,7 @@ pub fn server_options(faults: &FaultArgs, checks: &TenantCheckArgs) -> Result<si
         max_seconds: Some(faults.max_seconds),
         apple_push: checks.apple_push,
         managed_google_play: checks.managed_google_play,
+        export_jobs,
         ..Default::default()
     })
 }

@@ -8,7 +8,7 @@ use clap::{Args, Parser, Subcommand, ValueEnum};
 
 use crate::report::StdoutFormat;
 use crate::sim::server::{ApplePush, ManagedGooglePlay};
-use crate::source::graph::{AppsVia, Cloud};
+use crate::source::graph::{AppsVia, Cloud, DevicesVia};
 use crate::source::intune_export::DateOrder;
 
 #[derive(Debug, Parser)]
@@ -63,7 +63,12 @@ macro_rules! value_enum {
 
 value_enum!(StdoutFormat { StdoutFormat::Table => "table", StdoutFormat::Json => "json" });
 value_enum!(Cloud { Cloud::Global => "global", Cloud::UsGov => "usgov", Cloud::UsGovDod => "usgov-dod", Cloud::China => "china" });
-value_enum!(AppsVia { AppsVia::DetectedApps => "detected-apps", AppsVia::PerDevice => "per-device" });
+value_enum!(AppsVia {
+    AppsVia::DetectedApps => "detected-apps",
+    AppsVia::PerDevice => "per-device",
+    AppsVia::Export => "export",
+});
+value_enum!(DevicesVia { DevicesVia::List => "list", DevicesVia::Export => "export" });
 value_enum!(ApplePush {
     ApplePush::Valid => "valid",
     ApplePush::Expired => "expired",
@@ -79,15 +84,6 @@ value_enum!(ManagedGooglePlay {
     ManagedGooglePlay::Forbidden => "forbidden",
 });
 value_enum!(DateOrder { DateOrder::MonthFirst => "mdy", DateOrder::DayFirst => "dmy" });
-
-/// How devices are read from Graph.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
-pub enum DevicesVia {
-    /// Sharded `managedDevices` listings.
-    List,
-    /// Intune's `Devices` report through export jobs (planned).
-    Export,
-}
 
 #[derive(Debug, Args)]
 pub struct AuditArgs {
@@ -278,13 +274,19 @@ pub struct ConnectionArgs {
     #[arg(long, value_name = "URL")]
     pub login_url: Option<String>,
 
-    /// How app evidence is read.
+    /// How app evidence is read: the tenant's detected apps, each device's, or Intune's AppInvRawData
+    /// report through export jobs (one per app name).
     #[arg(long, value_enum, default_value_t = AppsVia::DetectedApps)]
     pub apps_via: AppsVia,
 
-    /// How devices are read (`export`, through report export jobs, is planned).
+    /// How devices are read: platform listings, or Intune's Devices report through an export job
+    /// (exact enrolling users; for the largest tenants).
     #[arg(long, value_enum, default_value_t = DevicesVia::List)]
     pub devices_via: DevicesVia,
+
+    /// An export job not completed after S seconds is submitted again (3 submissions at most).
+    #[arg(long, value_name = "S", default_value_t = 900, value_parser = clap::value_parser!(u64).range(1..))]
+    pub export_job_timeout: u64,
 
     /// Requests to Graph in flight at once.
     #[arg(long, value_name = "N", default_value_t = 8, value_parser = clap::value_parser!(u16).range(1..=64))]
@@ -490,6 +492,37 @@ pub struct FaultArgs {
     /// Stop by itself after S seconds.
     #[arg(long, value_name = "S", default_value_t = 600)]
     pub max_seconds: u64,
+
+    /// Report export jobs complete S seconds after they are submitted.
+    #[arg(long, value_name = "S", default_value_t = 3.0, value_parser = parse_job_seconds)]
+    pub export_job_seconds: f64,
+
+    /// The first N export jobs of each report stay inProgress for ever.
+    #[arg(long, value_name = "N", default_value_t = 0)]
+    pub export_stranded: u32,
+
+    /// The next N export jobs of each report turn failed.
+    #[arg(long, value_name = "N", default_value_t = 0)]
+    pub export_failed: u32,
+
+    /// Export job requests per client app, 429 beyond (default 48/60, Intune's).
+    #[arg(long, value_name = "REQUESTS/SECONDS")]
+    pub export_throttle: Option<String>,
+
+    /// Export downloads are zip files cut in half.
+    #[arg(long)]
+    pub export_bad_zip: bool,
+
+    /// Export CSVs hold a row with too few fields.
+    #[arg(long)]
+    pub export_bad_csv: bool,
+}
+
+fn parse_job_seconds(value: &str) -> Result<f64, String> {
+    match value.trim().parse::<f64>() {
+        Ok(seconds) if (0.0..=86_400.0).contains(&seconds) => Ok(seconds),
+        _ => Err("expected a number of seconds from 0 to 86400".to_owned()),
+    }
 }
 
 fn parse_time(value: &str) -> Result<DateTime<Utc>, String> {

@@ -32,7 +32,7 @@ use tokio::task::JoinSet;
 use super::http::{encode, GraphClient};
 use super::paging::{read_all, Listing, Page};
 use crate::error::Error;
-use crate::inventory::count_check::CountCheck;
+use crate::inventory::count_check::{CountCheck, ReadBy};
 use crate::source::progress::Phase;
 use crate::source::wire::{overview_platform, GraphDevice, DEVICE_SELECT, OVERVIEW_PLATFORMS};
 
@@ -92,7 +92,7 @@ pub(crate) async fn read_devices(client: &GraphClient, phase: &Phase) -> Result<
                 phase.advance((devices.len() - before) as u64);
             }
             let check = count_check(devices.values(), expected, &per_platform);
-            if let Some(warning) = check.warning() {
+            if let Some(warning) = check.warning(ReadBy::Listing) {
                 // A note: the callers show it (the audit's warnings, fetch's standard error).
                 tracing::info!("{warning}");
                 read.notes.push(warning);
@@ -109,7 +109,7 @@ pub(crate) async fn read_devices(client: &GraphClient, phase: &Phase) -> Result<
 }
 
 /// The devices read beside the counter `graph_count` and its per-platform numbers.
-fn count_check<'a>(
+pub(super) fn count_check<'a>(
     devices: impl Iterator<Item = &'a GraphDevice<'a>>,
     graph_count: u64,
     graph_per_platform: &BTreeMap<&'static str, u64>,
@@ -183,7 +183,7 @@ pub enum Overview {
     Unavailable(String),
 }
 
-pub(crate) async fn read_overview(client: &GraphClient) -> Result<Overview, Error> {
+pub(super) async fn read_overview(client: &GraphClient) -> Result<Overview, Error> {
     let what = "reading managedDeviceOverview";
     let url = format!("{}/beta/deviceManagement/managedDeviceOverview", client.graph());
     let reply = match client.get(&url).await {

@@ -26,7 +26,7 @@ use super::auth::Auth;
 use super::error::{permission_hint, url_path, FailureKind, GraphError, Service};
 use super::options::Secret;
 use super::permissions::forbidden_hint;
-use super::ratelimit::{RateLimiter, DEFAULT_LIMIT, DEFAULT_WINDOW};
+use super::ratelimit::{RateLimiter, DEFAULT_LIMIT, DEFAULT_WINDOW, EXPORT_LIMIT_APP, EXPORT_WINDOW};
 use super::retry::{decide, parse_retry_after, Attempt, Decision, OnThrottle, Outcome, RetryPolicy, TokenState};
 use crate::error::Error;
 
@@ -162,6 +162,8 @@ pub(crate) struct Transport {
     pub policy: RetryPolicy,
     /// Graph's budget of the Intune device APIs.
     pub limiter: RateLimiter,
+    /// The budget of report export jobs, of their own (creating and polling jobs).
+    pub export_limiter: RateLimiter,
     permits: Semaphore,
     pub stats: Stats,
 }
@@ -178,9 +180,16 @@ impl Transport {
             http,
             policy,
             limiter: RateLimiter::new(DEFAULT_LIMIT, DEFAULT_WINDOW),
+            export_limiter: RateLimiter::new(EXPORT_LIMIT_APP, EXPORT_WINDOW),
             permits: Semaphore::new(max_concurrency.max(1)),
             stats: Stats::default(),
         })
+    }
+
+    /// The same transport with another export-jobs budget: `limit` requests per `window`.
+    pub fn with_export_budget(mut self, limit: usize, window: Duration) -> Self {
+        self.export_limiter = RateLimiter::new(limit, window);
+        self
     }
 
     /// Sends a request until it succeeds, fails for good, or its policy gives up (see [`decide`]). The
@@ -496,8 +505,39 @@ impl GraphClient {
         self.send(&Method::POST, &url, Body::Json(body), items, OnThrottle::HandBack).await
     }
 
+    /// A request of the report export jobs (create, poll), within their own budget.
+    pub async fn export_job(&self, method: &Method, url: &str, body: Body<'_>) -> Result<Reply, Failure> {
+        let transport = &self.inner.transport;
+        self.send_within(&transport.export_limiter, method, url, body, 1, OnThrottle::Retry).await
+    }
+
+    /// The HTTP client itself, for a request that must carry no Graph token (an export's download).
+    pub fn plain_http(&self) -> &reqwest::Client {
+        &self.inner.transport.http
+    }
+
+    /// Counts a request sent outside [`Transport::send`] (an export's download), in the run and the phase.
+    pub fn count_request(&self) {
+        Stats::add(&self.inner.transport.stats.requests, 1);
+        if let Some(phase) = &self.phase {
+            Stats::add(phase, 1);
+        }
+    }
+
     async fn send(
         &self,
+        method: &Method,
+        url: &str,
+        body: Body<'_>,
+        weight: usize,
+        on_throttle: OnThrottle,
+    ) -> Result<Reply, Failure> {
+        self.send_within(&self.inner.transport.limiter, method, url, body, weight, on_throttle).await
+    }
+
+    async fn send_within(
+        &self,
+        limiter: &RateLimiter,
         method: &Method,
         url: &str,
         body: Body<'_>,
@@ -512,7 +552,7 @@ impl GraphClient {
                 auth: Some(auth),
                 body,
                 policy: &transport.policy,
-                budget: Some(Budget { limiter: &transport.limiter, weight }),
+                budget: Some(Budget { limiter, weight }),
                 on_throttle,
                 phase: self.phase.as_deref(),
             })

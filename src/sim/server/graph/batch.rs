@@ -95,6 +95,9 @@ impl Shared {
                 &format!("The HTTP method '{method}' is not allowed for this resource."),
             ),
             Route::Batch(_) => bad_request(ctx, "A batch request cannot contain another batch request."),
+            Route::ExportJobs(_) | Route::ExportDownload(_) => {
+                bad_request(ctx, "Report export jobs are not simulated inside a batch request.")
+            }
             Route::Token(_) | Route::NotFound => not_found(ctx),
         }
     }

@@ -5,6 +5,7 @@
 //! - [`device_apps`]: the apps of one device;
 //! - [`groups`]: group transitive members;
 //! - [`tenant_settings`]: the Apple MDM push certificate and the managed Google Play settings;
+//! - [`export_jobs`]: report export jobs and the download of their files;
 //! - [`batch`]: `$batch`, which runs any of the above;
 //! - [`paging`]: `$top`, `$skiptoken` and keyset pages, shared by the listings.
 //!
@@ -16,6 +17,7 @@ mod apps;
 mod batch;
 mod device_apps;
 mod devices;
+pub(super) mod export_jobs;
 mod groups;
 mod paging;
 pub(super) mod tenant_settings;
