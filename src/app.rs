@@ -9,8 +9,8 @@ use clap::CommandFactory;
 
 use crate::audit;
 use crate::cli::{
-    AuditArgs, Cli, Command, CompletionsArgs, ConnectionArgs, DoctorArgs, DoctorFormat, FaultArgs,
-    FetchArgs, ManArgs, PermissionsArgs, RulesArgs, RulesFormat, ServeArgs, SimCommand, SnapshotArgs, TenantCheckArgs,
+    AuditArgs, Cli, Command, CompletionsArgs, ConnectionArgs, DoctorArgs, DoctorFormat, FaultArgs, FetchArgs, ManArgs,
+    PermissionsArgs, RulesArgs, RulesFormat, ServeArgs, SimCommand, SnapshotArgs, TenantCheckArgs,
 };
 use crate::error::{exit, Error, Incomplete};
 use crate::inventory::{Inventory, SourceInfo};

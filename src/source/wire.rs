@@ -203,7 +203,9 @@ impl GraphDevice<'_> {
             owner_type: own(record.owner_type),
             last_sync_date_time: own(record.last_sync_date_time),
             enrolled_date_time: own(record.enrolled_date_time),
-            hardware_information: record.is_shared_device.map(|shared| HardwareInformation { is_shared_device: Some(shared) }),
+            hardware_information: record
+                .is_shared_device
+                .map(|shared| HardwareInformation { is_shared_device: Some(shared) }),
             enrolled_by_user_id: own(record.enrolled_by_user_id),
         }
     }

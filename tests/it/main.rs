@@ -2,6 +2,7 @@
 
 mod docs;
 mod edges;
+mod export_jobs;
 mod graph;
 mod harness;
 mod layout;

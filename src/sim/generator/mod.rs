@@ -37,9 +37,9 @@ use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 
 use super::tenant::{SimTenant, SimUser};
-use spec::Who;
 use crate::source::wire::GraphDevice;
 use apps::{APPS, APP_PLATFORMS};
+use spec::Who;
 
 /// The tenant's verified domain (a reserved name: it resolves nowhere).
 pub const DOMAIN: &str = "contoso.example";

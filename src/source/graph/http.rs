@@ -427,12 +427,15 @@ struct Inner {
     auth: Auth,
     graph: String,
     graph_origin: Option<url::Origin>,
+    /// Export-job requests go one at a time (see [`GraphClient::export_job`]).
+    export_turn: tokio::sync::Mutex<()>,
 }
 
 impl GraphClient {
     pub fn new(graph: String, auth: Auth, transport: Transport) -> Self {
         let graph_origin = url::Url::parse(&graph).ok().map(|u| u.origin());
-        GraphClient { inner: Arc::new(Inner { transport, auth, graph, graph_origin }), phase: None }
+        let export_turn = tokio::sync::Mutex::new(());
+        GraphClient { inner: Arc::new(Inner { transport, auth, graph, graph_origin, export_turn }), phase: None }
     }
 
     /// A handle on the same client whose requests (retries included) are also counted in the returned
@@ -505,8 +508,12 @@ impl GraphClient {
         self.send(&Method::POST, &url, Body::Json(body), items, OnThrottle::HandBack).await
     }
 
-    /// A request of the report export jobs (create, poll), within their own budget.
+    /// A request of the report export jobs (create, poll), within their own budget. They go one at a
+    /// time: the budget counts a request when it lets it through, Graph when it arrives, and a request
+    /// let through but kept waiting (for a connection slot, for the token) could otherwise arrive
+    /// together with later ones and make Graph count more in a minute than the budget let through.
     pub async fn export_job(&self, method: &Method, url: &str, body: Body<'_>) -> Result<Reply, Failure> {
+        let _turn = self.inner.export_turn.lock().await;
         let transport = &self.inner.transport;
         self.send_within(&transport.export_limiter, method, url, body, 1, OnThrottle::Retry).await
     }

@@ -25,8 +25,11 @@ pub fn read_apps<R: Read>(
 ) -> Result<(), Error> {
     read_app_rows(input, path, catalog, source, |row| {
         let interner = builder.interner();
-        let app =
-            AppEvidence { name: interner.get(row.name), id: interner.opt(row.package_id), version: interner.opt(row.version) };
+        let app = AppEvidence {
+            name: interner.get(row.name),
+            id: interner.opt(row.package_id),
+            version: interner.opt(row.version),
+        };
         builder.attach_app(row.device_id, app);
     })
 }

@@ -163,7 +163,9 @@ impl Shared {
         for column in &create.select {
             match report.columns().iter().find(|c| c.eq_ignore_ascii_case(column.trim())) {
                 Some(known) => select.push(*known),
-                None => return bad_request(ctx, &format!("Invalid select column '{column}' for report {}.", report.name())),
+                None => {
+                    return bad_request(ctx, &format!("Invalid select column '{column}' for report {}.", report.name()))
+                }
             }
         }
         if select.is_empty() {
@@ -273,9 +275,8 @@ impl Shared {
 
     fn job_json(&self, id: &str, job: &Job) -> Vec<u8> {
         let status = self.status_of(job);
-        let url = (status == "completed").then(|| {
-            format!("{}/sim/exports/{id}.zip?sv=2019-02-02&sr=b&sig={}&sp=r", self.index.base, job.sig)
-        });
+        let url = (status == "completed")
+            .then(|| format!("{}/sim/exports/{id}.zip?sv=2019-02-02&sr=b&sig={}&sp=r", self.index.base, job.sig));
         serde_json::json!({
             "@odata.context": format!("{}/beta/$metadata#deviceManagement/reports/exportJobs/$entity", self.index.base),
             "id": id,
@@ -307,7 +308,8 @@ impl Shared {
     /// The CSV of a job (see the module documentation).
     fn csv_of(&self, job: &Job) -> Vec<u8> {
         let mut out = b"\xEF\xBB\xBF".to_vec();
-        let mut writer = csv::WriterBuilder::new().terminator(csv::Terminator::CRLF).flexible(true).from_writer(&mut out);
+        let mut writer =
+            csv::WriterBuilder::new().terminator(csv::Terminator::CRLF).flexible(true).from_writer(&mut out);
         let mut header: Vec<String> = Vec::new();
         for column in &job.select {
             header.push((*column).to_owned());
@@ -342,7 +344,8 @@ impl Shared {
                 }
             }
             Report::AppInvRawData => {
-                let wanted = |name: &str| job.app.as_deref().is_none_or(|app| app.trim().eq_ignore_ascii_case(name.trim()));
+                let wanted =
+                    |name: &str| job.app.as_deref().is_none_or(|app| app.trim().eq_ignore_ascii_case(name.trim()));
                 for app in tenant.apps.iter().filter(|a| wanted(a.app.display_name.as_deref().unwrap_or(""))) {
                     for &d in app.devices.iter().filter(|&&d| self.index.devices.visible[d as usize]) {
                         let device = &tenant.devices[d as usize];
@@ -385,9 +388,11 @@ fn twin(column: &str) -> Option<&'static EnumTable> {
 fn enum_value<'a>(device: &'a GraphDevice<'static>, column: &str) -> Option<&'a str> {
     match column {
         // Intune's own record has one ownership: the beta `ownerType` stands in when the other is blank.
-        "OwnerType" => {
-            device.managed_device_owner_type.as_deref().filter(|v| !v.trim().is_empty()).or(device.owner_type.as_deref())
-        }
+        "OwnerType" => device
+            .managed_device_owner_type
+            .as_deref()
+            .filter(|v| !v.trim().is_empty())
+            .or(device.owner_type.as_deref()),
         "ManagementAgents" => device.management_agent.as_deref(),
         "ManagementState" => device.management_state.as_deref(),
         "DeviceType" => device.device_type.as_deref(),
@@ -410,7 +415,8 @@ fn code(table: &EnumTable, value: Option<&str>) -> String {
 /// A value as the admin center's label (its first, else Graph's name); other values as they are.
 fn label(table: &EnumTable, value: Option<&str>) -> String {
     let Some(value) = value.map(str::trim).filter(|v| !v.is_empty()) else { return String::new() };
-    member(table, value).map_or_else(|| value.to_owned(), |known| known.labels.first().unwrap_or(&known.graph).to_string())
+    member(table, value)
+        .map_or_else(|| value.to_owned(), |known| known.labels.first().unwrap_or(&known.graph).to_string())
 }
 
 /// A Graph time as the report writes it: `2026-11-20 10:00:00.1234567` (UTC, no offset, 100 ns).
@@ -431,7 +437,8 @@ fn text(value: Option<&str>) -> String {
 
 /// One cell of the `Devices` report.
 fn device_cell(device: &GraphDevice<'static>, column: &str, user_ids: &HashMap<String, &str>) -> String {
-    let user_id = device.user_id.as_deref().filter(|id| !id.is_empty() && *id != crate::inventory::classify::NIL_USER_ID);
+    let user_id =
+        device.user_id.as_deref().filter(|id| !id.is_empty() && *id != crate::inventory::classify::NIL_USER_ID);
     match column {
         "DeviceId" => text(device.id.as_deref()),
         "DeviceName" | "ManagedDeviceName" => text(device.device_name.as_deref()),

@@ -121,7 +121,9 @@ mod tests {
     fn each_catalogue_name_once_and_quotes_doubled() {
         let names = catalog_names(&AppCatalog::default());
         assert_eq!(names.first().map(String::as_str), Some("Company Portal"));
-        assert!(names.contains(&"Google Play services".to_owned()) && names.contains(&"Google Play Services".to_owned()));
+        assert!(
+            names.contains(&"Google Play services".to_owned()) && names.contains(&"Google Play Services".to_owned())
+        );
         let mut unique = names.clone();
         unique.dedup();
         assert_eq!(unique.len(), names.len());

@@ -98,18 +98,24 @@ fn devices_of(finished: &Finished, phase: &Phase) -> Result<(Vec<GraphDevice<'st
     let mut source = SourceInfo::default();
     let mut devices: BTreeMap<String, GraphDevice<'static>> = BTreeMap::new();
     let mut repeated = 0u64;
-    read_device_records(|| finished.csv.open(), &path, &ExportOptions::default(), &mut source, |record| {
-        let device = GraphDevice::from_record(record);
-        let id = device.id.as_deref().map(str::trim).unwrap_or("").to_owned();
-        match devices.entry(id) {
-            Entry::Vacant(slot) => {
-                slot.insert(device);
-                phase.advance(1);
+    read_device_records(
+        || finished.csv.open(),
+        &path,
+        &ExportOptions::default(),
+        &mut source,
+        |record| {
+            let device = GraphDevice::from_record(record);
+            let id = device.id.as_deref().map(str::trim).unwrap_or("").to_owned();
+            match devices.entry(id) {
+                Entry::Vacant(slot) => {
+                    slot.insert(device);
+                    phase.advance(1);
+                }
+                Entry::Occupied(_) => repeated += 1,
             }
-            Entry::Occupied(_) => repeated += 1,
-        }
-        Ok(())
-    })?;
+            Ok(())
+        },
+    )?;
     let mut devices: Vec<GraphDevice<'static>> = devices.into_values().collect();
     name_enrolling_users(&mut devices);
     let mut notes = source.warnings;

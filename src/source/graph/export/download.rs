@@ -166,9 +166,8 @@ fn storage_error(body: &[u8]) -> (Option<String>, Option<String>) {
 fn unzip(file: File) -> Result<Csv, String> {
     let mut archive = zip::ZipArchive::new(file).map_err(|e| e.to_string())?;
     let names: Vec<String> = archive.file_names().map(str::to_owned).collect();
-    let files: Vec<usize> = (0..archive.len())
-        .filter(|&i| archive.by_index_raw(i).is_ok_and(|entry| entry.is_file()))
-        .collect();
+    let files: Vec<usize> =
+        (0..archive.len()).filter(|&i| archive.by_index_raw(i).is_ok_and(|entry| entry.is_file())).collect();
     let csvs: Vec<usize> = files
         .iter()
         .copied()
@@ -246,7 +245,8 @@ mod tests {
 
     #[test]
     fn storage_errors_give_their_code_and_message() {
-        let body = b"\xEF\xBB\xBF<?xml version=\"1.0\"?><Error><Code>AuthenticationFailed</Code><Message>Server failed \
+        let body =
+            b"\xEF\xBB\xBF<?xml version=\"1.0\"?><Error><Code>AuthenticationFailed</Code><Message>Server failed \
             to authenticate the request.\nRequestId:1\nTime:2</Message></Error>";
         assert_eq!(
             storage_error(body),

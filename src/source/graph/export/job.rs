@@ -54,7 +54,9 @@ struct JobState {
 
 /// How one submission ended.
 enum Ended {
-    Completed { url: String },
+    Completed {
+        url: String,
+    },
     /// Why the job was given up (failed, or still running at the timeout).
     GaveUp(String),
 }
@@ -88,7 +90,11 @@ pub(super) async fn run(
                 return Ok(Finished { job_id: id, csv });
             }
             Ended::GaveUp(why) => {
-                tracing::info!("{} export: {why}; {}", report.label, if attempt < attempts { "submitting it again" } else { "giving up" });
+                tracing::info!(
+                    "{} export: {why}; {}",
+                    report.label,
+                    if attempt < attempts { "submitting it again" } else { "giving up" }
+                );
                 given_up.push(why);
                 last_id = id;
             }
@@ -118,8 +124,10 @@ async fn submit(client: &GraphClient, report: &Report) -> Result<String, Error> 
     }
     let body = body.to_string().into_bytes();
     let url = jobs_url(client);
-    let reply =
-        client.export_job(&Method::POST, &url, Body::Json(&body)).await.map_err(|failure| failure.into_error(&context))?;
+    let reply = client
+        .export_job(&Method::POST, &url, Body::Json(&body))
+        .await
+        .map_err(|failure| failure.into_error(&context))?;
     let state: JobState = serde_json::from_slice(&reply.body).map_err(|e| {
         Error::Graph(reply.unusable(&context, "POST", &url, format!("the answer is not an export job ({e})")))
     })?;
@@ -134,7 +142,9 @@ async fn submit(client: &GraphClient, report: &Report) -> Result<String, Error> 
 
 /// Whether a job id can be put into the job's URL as it is (Graph's are `Devices_<guid>`).
 fn is_job_id(id: &str) -> bool {
-    !id.is_empty() && id.len() <= 200 && id.bytes().all(|b| b.is_ascii_alphanumeric() || matches!(b, b'_' | b'-' | b'.'))
+    !id.is_empty()
+        && id.len() <= 200
+        && id.bytes().all(|b| b.is_ascii_alphanumeric() || matches!(b, b'_' | b'-' | b'.'))
 }
 
 /// Polls the job until it completes, fails or runs out of time.

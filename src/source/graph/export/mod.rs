@@ -27,3 +27,6 @@ mod job;
 pub(super) use apps::read_apps;
 pub(super) use devices::read_devices;
 pub use devices::DEVICES_SELECT;
+
+#[cfg(test)]
+mod tests;
