@@ -288,11 +288,20 @@ fn client_for(options: &GraphOptions, policy: RetryPolicy) -> Result<GraphClient
     let endpoints = options::endpoints(options)?;
     let auth = auth::Auth::new(options, &endpoints)?;
     let mut transport = Transport::new(policy, options.max_concurrency)?;
-    if options.credential.is_delegated() {
-        // A signed-in admin's export jobs are limited per user, more tightly than an app's.
+    if export_jobs_per_user(&options.credential) {
+        // A person's export jobs are limited per user, more tightly than an app's.
         transport = transport.with_export_budget(ratelimit::EXPORT_LIMIT_DELEGATED, ratelimit::EXPORT_WINDOW);
     }
     Ok(GraphClient::new(endpoints.graph.clone(), auth, transport))
+}
+
+/// Whether the export jobs' budget is a user's (8 a minute) rather than an app's (48): an admin signs
+/// in, or a ready token is a person's (it carries delegated scopes).
+fn export_jobs_per_user(credential: &Credential) -> bool {
+    match credential {
+        Credential::Token(token) => permissions_of(token.expose()).is_some_and(|granted| !granted.scopes.is_empty()),
+        other => other.is_delegated(),
+    }
 }
 
 /// Runs one phase on its own handle of the client, and times it and counts its requests.
@@ -320,6 +329,19 @@ mod tests {
     use serde_json::json;
     use wiremock::matchers::{method, path, path_regex};
     use wiremock::{Mock, MockServer, ResponseTemplate};
+
+    #[test]
+    fn a_person_s_export_jobs_have_a_user_s_budget() {
+        use super::permissions::tests::token_with;
+        assert!(export_jobs_per_user(&Credential::DeviceCode));
+        assert!(export_jobs_per_user(&Credential::Interactive { redirect_port: None }));
+        assert!(!export_jobs_per_user(&Credential::Secret(Secret::new("s"))));
+        let admin = token_with(json!({"scp": "DeviceManagementManagedDevices.Read.All"}));
+        assert!(export_jobs_per_user(&Credential::Token(Secret::new(admin))));
+        let app = token_with(json!({"roles": ["DeviceManagementManagedDevices.Read.All"]}));
+        assert!(!export_jobs_per_user(&Credential::Token(Secret::new(app))));
+        assert!(!export_jobs_per_user(&Credential::Token(Secret::new("opaque"))));
+    }
 
     async fn tenant(server: &MockServer, overview: u64) -> Vec<(String, String)> {
         testkit::mount_token(server, 3600).await;

@@ -371,8 +371,8 @@ fn application_name(filter: &str) -> Option<String> {
         return None;
     }
     let literal = literal.trim().strip_prefix('\'')?.strip_suffix('\'')?;
-    let name = literal.replace("''", "'");
-    (!name.contains('\'')).then_some(name)
+    // A quote inside the literal is doubled; a single one would end it, and something else follow.
+    (!literal.replace("''", "").contains('\'')).then(|| literal.replace("''", "'"))
 }
 
 /// The label twin of an enum column of the `Devices` report, if the simulated CSV gives it one.

@@ -162,7 +162,7 @@ async fn federated_assertions_need_the_exchange_audience_a_future_expiry_and_the
     };
     let server = serve(10, ServerOptions { sign_in: sign_in_options, ..options() }).await;
     let scope = format!("{}/.default", server.url);
-    let now = chrono::Utc::now().timestamp();
+    let now = Utc::now().timestamp();
     let jwt = |sub: &str, exp: i64| {
         auth::tests::assertion(
             json!({"alg": "RS256", "kid": "k"}),
