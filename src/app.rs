@@ -371,7 +371,13 @@ fn sim_snapshot(args: &SnapshotArgs) -> Result<i32, Error> {
     let checks = &args.tenant_checks;
     snapshot.tenant =
         sim::server::tenant_section(checks.apple_push, checks.managed_google_play, now, &tenant.tenant_id);
-    source::snapshot::write(&args.out, &snapshot)?;
+    if args.full_objects {
+        let devices = std::mem::take(&mut snapshot.managed_devices);
+        let full = snapshot.with_devices(devices.iter().map(sim::full_device::FullDevice).collect());
+        source::snapshot::write(&args.out, &full)?;
+    } else {
+        source::snapshot::write(&args.out, &snapshot)?;
+    }
     Ok(exit::OK)
 }
 

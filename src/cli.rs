@@ -114,7 +114,7 @@ pub struct SourceArgs {
     #[arg(long, conflicts_with_all = ["snapshot", "intune_export"])]
     pub demo: bool,
 
-    /// Audit a snapshot written by `fetch` or `sim snapshot`.
+    /// Audit a snapshot written by `fetch` or `sim snapshot` (zstd-compressed when the name ends in .zst).
     #[arg(long, value_name = "FILE", conflicts_with = "intune_export")]
     pub snapshot: Option<PathBuf>,
 
@@ -299,7 +299,7 @@ pub struct ConnectionArgs {
 
 #[derive(Debug, Args)]
 pub struct FetchArgs {
-    /// Where to write the snapshot.
+    /// Where to write the snapshot (zstd-compressed when the name ends in .zst).
     #[arg(long, value_name = "FILE")]
     pub out: PathBuf,
 
@@ -419,9 +419,14 @@ pub struct SnapshotArgs {
     #[command(flatten)]
     pub tenant_checks: TenantCheckArgs,
 
-    /// Where to write the snapshot.
+    /// Where to write the snapshot (zstd-compressed when the name ends in .zst).
     #[arg(long, value_name = "FILE")]
     pub out: PathBuf,
+
+    /// Write every managedDevice property, as Graph lists devices without $select (about four times
+    /// the size; for benchmarks).
+    #[arg(long)]
+    pub full_objects: bool,
 }
 
 #[derive(Debug, Args)]
