@@ -336,6 +336,38 @@ fn a_live_audit_equals_the_audit_of_its_snapshot_and_leaks_no_secret() {
 }
 
 #[test]
+fn a_compressed_fetch_audits_like_the_plain_one_byte_for_byte() {
+    let sim = Sim::new(600, ServerOptions::default());
+    let dir = tempfile::tempdir().unwrap();
+    let (plain, compressed) = (dir.path().join("tenant.json"), dir.path().join("tenant.json.zst"));
+    for path in [&plain, &compressed] {
+        sim.command(&["fetch", "--out", path.to_str().unwrap()]).assert().success();
+    }
+    let compressed_bytes = std::fs::read(&compressed).unwrap();
+    assert_eq!(compressed_bytes[..4], [0x28, 0xB5, 0x2F, 0xFD], "a zstd frame");
+    assert!(compressed_bytes.len() * 3 < std::fs::metadata(&plain).unwrap().len() as usize);
+    // The same document but for the time of the read.
+    let json = |bytes: &[u8]| {
+        let mut value: serde_json::Value = serde_json::from_slice(bytes).unwrap();
+        value.as_object_mut().unwrap().remove("capturedAt").expect("capturedAt");
+        value
+    };
+    let decompressed = zstd::stream::decode_all(&compressed_bytes[..]).unwrap();
+    assert_eq!(json(&decompressed), json(&std::fs::read(&plain).unwrap()));
+
+    let reports = |snapshot: &std::path::Path| {
+        let out = dir.path().join(snapshot.file_name().unwrap()).with_extension("reports");
+        bin()
+            .args(["audit", "--snapshot", snapshot.to_str().unwrap(), "--as-of", AS_OF, "--out"])
+            .arg(&out)
+            .assert()
+            .success();
+        ["devices.csv", "users.csv"].map(|name| std::fs::read(out.join(name)).unwrap())
+    };
+    assert_eq!(reports(&compressed), reports(&plain));
+}
+
+#[test]
 fn a_wrong_secret_is_a_sign_in_error_that_does_not_show_it() {
     let sim = Sim::new(50, ServerOptions::default());
     let wrong = "wrong-canary-secret-1234";
