@@ -79,15 +79,17 @@ impl CountCheck {
             true => String::new(),
             false => format!("; {}", platforms.join(", ")),
         };
-        let (read, whole) = match read_by {
-            ReadBy::Listing => ("were listed", "Every page was read"),
-            ReadBy::Export => ("are in the Devices export", "The export was read whole"),
+        let whole = match read_by {
+            ReadBy::Listing => "Every page was read",
+            ReadBy::Export => "The export was read whole",
         };
         Some(format!(
-            "Graph's managedDeviceOverview counts {} devices; {} {read} ({difference}{platforms}). {whole}, and \
+            "Graph's managedDeviceOverview counts {} devices; {} {} ({difference}{platforms}). {whole}, and \
              the counter is not exact (it can count replaced devices, and devices enroll or leave during a \
              read); --require-count-match makes a shortfall exit 3",
-            self.graph_count, self.devices_read
+            self.graph_count,
+            self.devices_read,
+            read_by.were_read()
         ))
     }
 }
@@ -99,6 +101,16 @@ pub enum ReadBy {
     Listing,
     /// A report export job.
     Export,
+}
+
+impl ReadBy {
+    /// How a sentence says the devices were read: "795 were listed", "795 are in the Devices export".
+    pub fn were_read(self) -> &'static str {
+        match self {
+            ReadBy::Listing => "were listed",
+            ReadBy::Export => "are in the Devices export",
+        }
+    }
 }
 
 #[cfg(test)]

@@ -96,6 +96,9 @@ fn a_fetch_through_the_export_writes_graph_devices_with_their_enrolling_users() 
         );
     }
     assert!(snapshot.managed_devices.iter().any(|d| d.enrolled_by_user_principal_name.is_some()));
+    // Every enrolling user of the simulated tenant also owns a device, so each is named by its UPN, and
+    // a device its primary user enrolled keeps no id of its own.
+    assert!(snapshot.managed_devices.iter().all(|d| d.enrolled_by_user_id.is_none()));
     for secret in sim.server().secrets() {
         assert!(!stderr.contains(&secret), "the download link's signature leaked");
     }

@@ -49,6 +49,18 @@ pub(crate) struct DevicesRead {
     pub notes: Vec<String>,
 }
 
+impl DevicesRead {
+    /// Keeps the counter's check, and its warning, if the numbers differ, as a note (the callers show
+    /// notes: the audit's warnings, fetch's standard error).
+    pub(super) fn keep_count_check(&mut self, check: CountCheck, read_by: ReadBy) {
+        if let Some(warning) = check.warning(read_by) {
+            tracing::info!("{warning}");
+            self.notes.push(warning);
+        }
+        self.count_check = Some(check);
+    }
+}
+
 /// Reads every device; `phase` counts the distinct devices read.
 pub(crate) async fn read_devices(client: &GraphClient, phase: &Phase) -> Result<DevicesRead, Error> {
     let overview = read_overview(client).await?;
@@ -91,13 +103,7 @@ pub(crate) async fn read_devices(client: &GraphClient, phase: &Phase) -> Result<
                 }
                 phase.advance((devices.len() - before) as u64);
             }
-            let check = count_check(devices.values(), expected, &per_platform);
-            if let Some(warning) = check.warning(ReadBy::Listing) {
-                // A note: the callers show it (the audit's warnings, fetch's standard error).
-                tracing::info!("{warning}");
-                read.notes.push(warning);
-            }
-            read.count_check = Some(check);
+            read.keep_count_check(count_check(devices.values(), expected, &per_platform), ReadBy::Listing);
         }
         Overview::Unavailable(note) => {
             tracing::info!("{note}");

@@ -249,16 +249,13 @@ async fn fetch_with(
 
 /// The gap of a device count below Graph's counter, when the user trusts the counter.
 fn count_gap(check: &CountCheck, require_count_match: bool, read_by: ReadBy) -> Option<String> {
-    let read = match read_by {
-        ReadBy::Listing => "were listed",
-        ReadBy::Export => "are in the Devices export",
-    };
     (require_count_match && check.shortfall() > 0).then(|| {
         format!(
-            "Graph's managedDeviceOverview counts {} devices but only {} {read} ({} missing), and \
+            "Graph's managedDeviceOverview counts {} devices but only {} {} ({} missing), and \
              --require-count-match trusts the counter",
             check.graph_count,
             check.devices_read,
+            read_by.were_read(),
             check.shortfall()
         )
     })

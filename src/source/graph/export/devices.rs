@@ -69,11 +69,7 @@ pub(in crate::source::graph) async fn read_devices(
     match overview {
         Overview::Count { expected, per_platform, .. } => {
             let check = count_check(read.devices.iter(), expected, &per_platform);
-            if let Some(warning) = check.warning(ReadBy::Export) {
-                tracing::info!("{warning}");
-                read.notes.push(warning);
-            }
-            read.count_check = Some(check);
+            read.keep_count_check(check, ReadBy::Export);
         }
         Overview::Unavailable(note) => {
             tracing::info!("{note}");
@@ -130,8 +126,9 @@ fn devices_of(finished: &Finished, phase: &Phase) -> Result<(Vec<GraphDevice<'st
     Ok((devices, notes))
 }
 
-/// Names each enrolling user given by id, other than the device's own primary user, with the UPN the
-/// export gives that user as the primary user of another device (the id stays when no row names it).
+/// Names each enrolling user given by id with the UPN the export gives that user as the primary user of
+/// another device (the id stays when no row names it); a device its own primary user enrolled keeps
+/// no enrolling user of its own, as its user fields say it all.
 fn name_enrolling_users(devices: &mut [GraphDevice<'static>]) {
     let upns: HashMap<String, _> = devices
         .iter()
@@ -139,9 +136,9 @@ fn name_enrolling_users(devices: &mut [GraphDevice<'static>]) {
         .collect();
     for device in devices.iter_mut().filter(|d| d.enrolled_by_user_principal_name.is_none()) {
         let id = device.enrolled_by_user_id.as_deref().map(|id| id.trim().to_ascii_lowercase());
-        // The primary user enrolled it: the device's own user fields say all there is.
         let primary = device.user_id.as_deref().map(|own| own.trim().to_ascii_lowercase());
         if id.is_some() && id == primary {
+            device.enrolled_by_user_id = None;
             continue;
         }
         if let Some(upn) = id.and_then(|id| upns.get(&id)) {
@@ -199,8 +196,8 @@ mod tests {
             .collect();
         assert_eq!(
             enrolled,
-            [(None, Some(alice_shouting.as_str())), (Some(alice.1), None), (None, Some(nobody)), (None, None)],
-            "the primary user's own id and an id no row names stay ids"
+            [(None, None), (Some(alice.1), None), (None, Some(nobody)), (None, None)],
+            "the primary user's own id is dropped, an id no row names stays"
         );
         let recipients: Vec<Option<String>> = devices
             .iter()
