@@ -8,13 +8,15 @@ use chrono::Utc;
 use clap::CommandFactory;
 
 use crate::audit;
+use crate::changes::{self, Change, Changes};
 use crate::cli::{
-    AuditArgs, Cli, Command, CompletionsArgs, ConnectionArgs, DoctorArgs, DoctorFormat, FaultArgs, FetchArgs, ManArgs,
-    PermissionsArgs, RulesArgs, RulesFormat, ServeArgs, SimCommand, SnapshotArgs, TenantCheckArgs,
+    AuditArgs, Cli, Command, CompletionsArgs, ConnectionArgs, DiffArgs, DiffFormat, DoctorArgs, DoctorFormat,
+    FaultArgs, FetchArgs, ManArgs, PermissionsArgs, PermissionsFormat, RulesArgs, RulesFormat, ServeArgs, SimCommand,
+    SnapshotArgs, TenantCheckArgs,
 };
 use crate::error::{exit, Error, Incomplete};
 use crate::inventory::{Inventory, SourceInfo};
-use crate::report::{self, CsvOptions, Report};
+use crate::report::{self, CsvOptions, Report, ReportFiles};
 use crate::rules::Settings;
 use crate::source::{self, graph};
 use crate::{interrupt, output, sim};
@@ -44,6 +46,7 @@ pub fn run(cli: Cli) -> Result<i32, Error> {
         Command::Audit(args) => audit(&args),
         Command::Fetch(args) => fetch(&args),
         Command::Rules(args) => rules(&args),
+        Command::Diff(args) => diff(&args),
         Command::Doctor(args) => doctor(&args),
         Command::Permissions(args) => permissions(&args),
         Command::Sim(SimCommand::Snapshot(args)) => sim_snapshot(&args),
@@ -248,6 +251,9 @@ fn audit(args: &AuditArgs) -> Result<i32, Error> {
     check_groups(groups)?;
     let rules = &args.rules;
     let settings = settings(rules.as_of, rules.config.as_deref(), rules.stale_days, &rules.levels)?;
+    let output = &args.output;
+    // The earlier audit is read first: a folder that cannot be compared stops the run before a long read.
+    let previous = output.previous.as_deref().map(changes::folder::read).transpose()?;
     let started = std::time::Instant::now();
     let mut inventory = load_inventory(args, &settings)?;
     // Only the target groups are read from here on; a large tenant's other groups are memory for nothing.
@@ -262,9 +268,15 @@ fn audit(args: &AuditArgs) -> Result<i32, Error> {
     let audit = audit::run(&inventory, &settings, groups)?;
     tracing::info!(users = audit.users.len(), seconds = started.elapsed().as_secs_f64(), "audit done");
     let started = std::time::Instant::now();
-    let report = Report { audit: &audit, inventory: &inventory, settings: &settings };
-    let output = &args.output;
-    let files = report::report_files(CsvOptions { delimiter: output.delimiter, bom: output.csv_bom });
+    let report = Report::new(&audit, &inventory, &settings);
+    let changes =
+        previous.map(|previous| Changes::since(previous, report::changes::audit_info(report, &output.out), &audit));
+    let report = Report { changes: changes.as_ref(), ..report };
+    let files = report::report_files(ReportFiles {
+        csv: CsvOptions { delimiter: output.delimiter, bom: output.csv_bom },
+        html: !output.no_html,
+        changes: changes.is_some(),
+    });
     let written = report::write_all(report, &output.out, &files)?;
     tracing::info!(seconds = started.elapsed().as_secs_f64(), "reports written");
 
@@ -280,18 +292,51 @@ fn audit(args: &AuditArgs) -> Result<i32, Error> {
     }
 
     let ready_percent = audit.ready_percent();
+    let regressed = changes.as_ref().map_or(0, |changes| changes.count(Change::Regressed));
     // The process ends right after this: freeing a million devices one by one would only add time.
     std::mem::forget(audit);
     std::mem::forget(inventory);
-    match output.fail_under {
-        Some(threshold) if ready_percent < threshold => {
-            if !output.quiet {
-                eprintln!("fail-under: {ready_percent:.1}% of users are ready, below the required {threshold}%");
-            }
-            Ok(exit::GATE_FAILED)
+    std::mem::forget(changes);
+    let mut code = exit::OK;
+    if let Some(threshold) = output.fail_under.filter(|threshold| ready_percent < *threshold) {
+        if !output.quiet {
+            eprintln!("fail-under: {ready_percent:.1}% of users are ready, below the required {threshold}%");
         }
-        _ => Ok(exit::OK),
+        code = exit::GATE_FAILED;
     }
+    if output.fail_on_regression && regressed > 0 {
+        if !output.quiet {
+            eprintln!("fail-on-regression: {regressed} user(s) were ready in the previous audit and are not now");
+        }
+        code = exit::GATE_FAILED;
+    }
+    Ok(code)
+}
+
+/// `diff OLD NEW`: compares two audit folders.
+fn diff(args: &DiffArgs) -> Result<i32, Error> {
+    let (old, new) = (changes::folder::read(&args.old)?, changes::folder::read(&args.new)?);
+    let changes = Changes::between(old.info, old.users, new.info, new.users);
+    if let Some(dir) = &args.out {
+        std::fs::create_dir_all(dir).map_err(|source| Error::Output { path: dir.clone(), source })?;
+        output::write_file(&dir.join("changes.csv"), |out| {
+            report::changes::write_csv(&changes, out, CsvOptions::default())
+        })?;
+    }
+    print(|out| match args.format {
+        DiffFormat::Table => out.write_all(report::changes::diff_table(&changes).as_bytes()),
+        DiffFormat::Json => {
+            serde_json::to_writer_pretty(&mut *out, &report::changes::diff_json(&changes))?;
+            writeln!(out)
+        }
+        DiffFormat::Markdown => out.write_all(report::markdown::diff(&changes).as_bytes()),
+    })?;
+    let regressed = changes.count(Change::Regressed);
+    if args.fail_on_regression && regressed > 0 {
+        eprintln!("fail-on-regression: {regressed} user(s) were ready in the earlier audit and are not now");
+        return Ok(exit::GATE_FAILED);
+    }
+    Ok(exit::OK)
 }
 
 fn rules(args: &RulesArgs) -> Result<i32, Error> {
@@ -323,11 +368,11 @@ fn doctor(args: &DoctorArgs) -> Result<i32, Error> {
 
 fn permissions(args: &PermissionsArgs) -> Result<i32, Error> {
     print(|out| match args.format {
-        report::StdoutFormat::Json => {
+        PermissionsFormat::Json => {
             serde_json::to_writer_pretty(&mut *out, &graph::permissions::json())?;
             writeln!(out)
         }
-        report::StdoutFormat::Table => writeln!(out, "{}", graph::permissions::table(std::io::stdout().is_terminal())),
+        PermissionsFormat::Table => writeln!(out, "{}", graph::permissions::table(std::io::stdout().is_terminal())),
     })?;
     Ok(exit::OK)
 }

@@ -2,9 +2,13 @@
 //! per user, within the scope of the target groups when there are any (docs/rules.md, "Levels and verdicts").
 //!
 //! Everything here is decided from the inventory (its devices and tenant-wide facts) and the settings
-//! alone; the reports only render it.
+//! alone; the reports only render it: verdicts, the rules that keep each device from ready, each
+//! user's closest device, and the blockers ranked ([`blockers`]).
+
+mod blockers;
 
 use std::borrow::Cow;
+use std::str::FromStr;
 
 use rayon::prelude::*;
 use rustc_hash::FxHashMap;
@@ -14,6 +18,7 @@ use crate::error::Error;
 use crate::inventory::{Device, Inventory, Member, Text};
 use crate::rules::Settings;
 use crate::rules::{evaluate_all, Level, RuleContext, RuleId, Status};
+pub use blockers::{Blocker, RuleSet};
 
 /// How reachable a device or a user is.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
@@ -33,6 +38,16 @@ impl Verdict {
             Verdict::AtRisk => "at-risk",
             Verdict::Unreachable => "unreachable",
         }
+    }
+}
+
+impl FromStr for Verdict {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        Verdict::ALL
+            .into_iter()
+            .find(|verdict| verdict.as_str() == s)
+            .ok_or_else(|| format!("unknown verdict `{s}` (verdicts: ready, at-risk, unreachable)"))
     }
 }
 
@@ -59,6 +74,8 @@ pub struct DeviceResult {
     pub device: usize,
     pub statuses: [Status; RuleId::COUNT],
     pub verdict: Verdict,
+    /// The rules that keep the device from ready at their levels (deny failed or unknown, warn failed).
+    pub blocking: RuleSet,
     /// The reason sentences of the rules that failed or are unknown, in table order.
     pub reasons: Vec<(RuleId, Cow<'static, str>)>,
 }
@@ -75,7 +92,11 @@ impl DeviceResult {
             .filter(|(_, outcome)| matches!(outcome.status, Status::Fail | Status::Unknown))
             .map(|(rule, outcome)| (rule, outcome.reason))
             .collect();
-        DeviceResult { device: index, verdict: device_verdict(&statuses, settings), statuses, reasons }
+        let blocking = RuleId::ALL
+            .into_iter()
+            .filter(|rule| blocks_ready(settings.level(*rule), statuses[rule.index()]))
+            .collect();
+        DeviceResult { device: index, verdict: device_verdict(&statuses, settings), statuses, blocking, reasons }
     }
 
     /// Rule ids with this status, in table order.
@@ -102,6 +123,12 @@ pub struct UserResult {
     pub unreachable_devices: usize,
     /// In table order, `no-managed-device` last.
     pub reasons: Vec<Reason>,
+    /// The user's device closest to ready (index into [`Audit::devices`]): the fewest blockers, then
+    /// the most recent check-in. `None` for a user without devices.
+    pub closest_device: Option<usize>,
+    /// The rules any one of which, passing on all the user's devices, would make the user ready: the
+    /// sole blockers of their devices. Empty for a ready user.
+    pub ready_if_passed: RuleSet,
 }
 
 /// Counts of pass/fail/unknown/n/a for one rule, in [`Status::ALL`] order.
@@ -118,6 +145,8 @@ pub struct Audit {
     pub rule_counts: [StatusCounts; RuleId::COUNT],
     /// The target group ids when the audit was scoped.
     pub groups: Vec<String>,
+    /// Every rule with the number of users it alone keeps from ready, largest first.
+    pub blockers: Vec<Blocker>,
 }
 
 impl Audit {
@@ -243,9 +272,11 @@ pub fn run(inventory: &Inventory, settings: &Settings, groups: &[String]) -> Res
         }
     };
     tracing::debug!(seconds = clock.elapsed().as_secs_f64(), "users found");
-    let users = roll_up(inventory, settings, &devices, keys, &owners, scoped);
+    let users = roll_up(inventory, &devices, keys, &owners, scoped);
     tracing::debug!(seconds = clock.elapsed().as_secs_f64(), "users rolled up");
-    Ok(Audit { devices, users, rule_counts, groups: groups.to_vec() })
+    let blockers = blockers::rank(&users);
+    tracing::debug!(seconds = clock.elapsed().as_secs_f64(), "blockers ranked");
+    Ok(Audit { devices, users, rule_counts, groups: groups.to_vec(), blockers })
 }
 
 /// Gives every device of a user in scope that user's `recipient`, as the users' report writes it:
@@ -353,19 +384,21 @@ fn scope(inventory: &Inventory, groups: &[String]) -> Result<Scope, Error> {
 struct Tally {
     devices: usize,
     per_verdict: [usize; 3],
-    blocking: [bool; RuleId::COUNT],
+    blocking: RuleSet,
+    sole_blockers: RuleSet,
+    /// Position in the audit's devices of the closest device so far.
+    closest: Option<usize>,
 }
 
 fn roll_up(
     inventory: &Inventory,
-    settings: &Settings,
     devices: &[DeviceResult],
     mut keys: Vec<UserKey>,
     owners: &[Option<usize>],
     scoped: bool,
 ) -> Vec<UserResult> {
     let mut tallies: Vec<Tally> = (0..keys.len()).map(|_| Tally::default()).collect();
-    for (result, &owner) in devices.iter().zip(owners) {
+    for (position, (result, &owner)) in devices.iter().zip(owners).enumerate() {
         let Some(owner) = owner else { continue };
         let tally = &mut tallies[owner];
         let key = &mut keys[owner];
@@ -380,11 +413,14 @@ fn roll_up(
         }
         tally.devices += 1;
         tally.per_verdict[result.verdict as usize] += 1;
-        for rule in RuleId::ALL {
-            if blocks_ready(settings.level(rule), result.statuses[rule.index()]) {
-                tally.blocking[rule.index()] = true;
-            }
+        tally.blocking = tally.blocking.union(result.blocking);
+        if let Some(rule) = result.blocking.single() {
+            tally.sole_blockers.insert(rule);
         }
+        tally.closest = Some(match tally.closest {
+            Some(best) if !is_closer(inventory, devices, position, best) => best,
+            _ => position,
+        });
     }
 
     let mut users: Vec<UserResult> = keys
@@ -399,12 +435,13 @@ fn roll_up(
             } else {
                 Verdict::Unreachable
             };
+            let user_is_ready = verdict == Verdict::Ready;
             let reasons = if tally.devices == 0 {
                 vec![Reason::NoManagedDevice]
-            } else if verdict == Verdict::Ready {
+            } else if user_is_ready {
                 Vec::new()
             } else {
-                RuleId::ALL.into_iter().filter(|r| tally.blocking[r.index()]).map(Reason::Rule).collect()
+                tally.blocking.iter().map(Reason::Rule).collect()
             };
             UserResult {
                 recipient: key.recipient,
@@ -416,6 +453,8 @@ fn roll_up(
                 at_risk_devices: at_risk,
                 unreachable_devices: unreachable,
                 reasons,
+                closest_device: tally.closest,
+                ready_if_passed: if user_is_ready { RuleSet::EMPTY } else { tally.sole_blockers },
             }
         })
         .collect();
@@ -423,6 +462,18 @@ fn roll_up(
         users.par_sort_unstable_by(|a, b| a.recipient.cmp(&b.recipient));
     }
     users
+}
+
+/// Whether the device at `candidate` (a position in `devices`, after `best`) is closer to ready than
+/// the one at `best`: fewer blockers, then a more recent check-in (a device without one loses); on a
+/// full tie the earlier one stays. Check-in times are read only on a tie of blockers, which is rare.
+fn is_closer(inventory: &Inventory, devices: &[DeviceResult], candidate: usize, best: usize) -> bool {
+    let (a, b) = (&devices[candidate], &devices[best]);
+    match a.blocking.len().cmp(&b.blocking.len()) {
+        std::cmp::Ordering::Less => true,
+        std::cmp::Ordering::Greater => false,
+        std::cmp::Ordering::Equal => inventory.devices[a.device].last_sync > inventory.devices[b.device].last_sync,
+    }
 }
 
 #[cfg(test)]
@@ -543,6 +594,66 @@ mod tests {
         assert!((audit.ready_percent() - 25.0).abs() < 1e-9);
     }
 
+    fn device_name<'a>(inv: &'a Inventory, audit: &Audit, user: &UserResult) -> Option<&'a str> {
+        user.closest_device.map(|position| inv.devices[audit.devices[position].device].id.as_str())
+    }
+
+    #[test]
+    fn blockers_count_users_one_rule_alone_keeps_from_ready() {
+        let no_portal_and_stale = |id: &str, r: &str| Device { apps: vec![], ..stale(id, r) };
+        let inv = inventory(vec![
+            // ann: one device blocked by company-portal alone, another by recent-check-in alone: either
+            // rule passing makes her ready, so she counts for both.
+            unreachable("a1", "ann@x"),
+            stale("a2", "ann@x"),
+            // bob: both rules on one device: neither alone makes him ready.
+            no_portal_and_stale("b1", "bob@x"),
+            // cid: company-portal alone on both devices: counted once.
+            unreachable("c1", "cid@x"),
+            unreachable("c2", "cid@x"),
+            // dan is ready: never counted.
+            ready("d1", "dan@x"),
+            unreachable("d2", "dan@x"),
+        ]);
+        let audit = run(&inv, &settings(), &[]).unwrap();
+        let count = |rule: RuleId| audit.blockers.iter().find(|b| b.rule == rule).map(|b| b.users);
+        assert_eq!(count(RuleId::CompanyPortal), Some(2));
+        assert_eq!(count(RuleId::RecentCheckIn), Some(1));
+        assert_eq!(count(RuleId::PushPermission), Some(0), "an allow rule never blocks");
+        assert_eq!(audit.blockers.len(), RuleId::COUNT, "every rule is listed");
+        assert_eq!(audit.blockers[0].rule, RuleId::CompanyPortal, "largest first");
+        assert_eq!(audit.blockers[1].rule, RuleId::RecentCheckIn);
+        assert_eq!(audit.blockers[2].rule, RuleId::SupportedPlatform, "ties in table order");
+        let bob = user(&audit, "bob@x");
+        assert!(bob.ready_if_passed.is_empty());
+        assert_eq!(audit.devices.iter().find(|d| inv.devices[d.device].id == "b1").unwrap().blocking.len(), 2);
+        assert!(user(&audit, "dan@x").ready_if_passed.is_empty(), "a ready user needs nothing");
+    }
+
+    #[test]
+    fn the_closest_device_has_the_fewest_blockers_then_the_latest_check_in() {
+        let fresher = |id: &str, r: &str, days: i64| Device {
+            last_sync: Some(as_of() - chrono::Duration::days(days)),
+            apps: vec![],
+            ..ready(id, r)
+        };
+        let inv = inventory(vec![
+            Device { apps: vec![], ..stale("a1", "ann@x") }, // two blockers
+            stale("a2", "ann@x"),                            // one blocker
+            fresher("b1", "bob@x", 9),
+            fresher("b2", "bob@x", 2), // same blockers, later check-in
+            fresher("b3", "bob@x", 2), // a full tie: the first stays
+            Device { last_sync: None, ..unreachable("c1", "cid@x") },
+            fresher("c2", "cid@x", 20),
+            ready("d1", "dan@x"),
+        ]);
+        let audit = run(&inv, &settings(), &[]).unwrap();
+        assert_eq!(device_name(&inv, &audit, user(&audit, "ann@x")), Some("a2"));
+        assert_eq!(device_name(&inv, &audit, user(&audit, "bob@x")), Some("b2"));
+        assert_eq!(device_name(&inv, &audit, user(&audit, "cid@x")), Some("c2"), "no check-in loses a tie");
+        assert_eq!(device_name(&inv, &audit, user(&audit, "dan@x")), Some("d1"));
+    }
+
     #[test]
     fn userless_devices_are_reported_but_make_no_user() {
         let inv =
@@ -621,6 +732,7 @@ mod tests {
         assert_eq!(user(&audit, "bob-guid").verdict, Verdict::AtRisk);
         let eve = user(&audit, "eve@x");
         assert_eq!((eve.verdict, eve.devices, reasons(eve)), (Verdict::Unreachable, 0, vec!["no-managed-device"]));
+        assert_eq!(eve.closest_device, None);
         assert_eq!(audit.groups, vec!["g1".to_owned()]);
     }
 

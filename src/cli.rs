@@ -16,8 +16,9 @@ use crate::source::intune_export::DateOrder;
     name = "intune-reach",
     version,
     about = "Which Intune users can really receive a custom notification, and why the others cannot",
-    after_help = "Exit codes: 0 audit done, 1 --fail-under gate failed, 2 usage or input-file error, \
-3 source error (sign-in, network, Graph, or an inventory that could not be read whole), 130 interrupted."
+    after_help = "Exit codes: 0 audit done, 1 --fail-under gate failed (or, with --fail-on-regression, a user \
+regressed), 2 usage or input-file error, 3 source error (sign-in, network, Graph, or an inventory that could not \
+be read whole), 130 interrupted."
 )]
 pub struct Cli {
     #[command(subcommand)]
@@ -32,6 +33,8 @@ pub enum Command {
     Fetch(Box<FetchArgs>),
     /// List the prerequisite rules: id, level, what they check, what a fail means, how to fix it.
     Rules(RulesArgs),
+    /// What changed between two audits (two --out folders): who was fixed, regressed, is new or left.
+    Diff(DiffArgs),
     /// Show what the tenant really returns for the rules' assumptions (read-only, counts only: safe to
     /// paste in an issue).
     Doctor(Box<DoctorArgs>),
@@ -61,7 +64,11 @@ macro_rules! value_enum {
     };
 }
 
-value_enum!(StdoutFormat { StdoutFormat::Table => "table", StdoutFormat::Json => "json" });
+value_enum!(StdoutFormat {
+    StdoutFormat::Table => "table",
+    StdoutFormat::Json => "json",
+    StdoutFormat::Markdown => "markdown",
+});
 value_enum!(Cloud { Cloud::Global => "global", Cloud::UsGov => "usgov", Cloud::UsGovDod => "usgov-dod", Cloud::China => "china" });
 value_enum!(AppsVia {
     AppsVia::DetectedApps => "detected-apps",
@@ -174,7 +181,7 @@ pub struct OutputArgs {
     #[arg(long, value_name = "DIR", default_value = "reports")]
     pub out: PathBuf,
 
-    /// What to print on standard output.
+    /// What to print on standard output (markdown: for a pipeline's job summary).
     #[arg(long, value_enum, default_value_t = StdoutFormat::Table)]
     pub format: StdoutFormat,
 
@@ -182,7 +189,19 @@ pub struct OutputArgs {
     #[arg(long, value_name = "PERCENT", value_parser = parse_percent)]
     pub fail_under: Option<f64>,
 
-    /// Print nothing on standard output except with --format json; no progress bars.
+    /// An earlier audit's --out folder: also write changes.csv and show what changed since.
+    #[arg(long, value_name = "DIR")]
+    pub previous: Option<PathBuf>,
+
+    /// Exit 1 when a user who was ready in the --previous audit is not ready now.
+    #[arg(long, requires = "previous")]
+    pub fail_on_regression: bool,
+
+    /// Do not write report.html.
+    #[arg(long)]
+    pub no_html: bool,
+
+    /// Print nothing on standard output except with --format json or markdown; no progress bars.
     #[arg(long, short)]
     pub quiet: bool,
 
@@ -367,11 +386,49 @@ pub struct RulesArgs {
     pub format: RulesFormat,
 }
 
+/// What `diff` prints.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum DiffFormat {
+    Table,
+    Json,
+    Markdown,
+}
+
+#[derive(Debug, Args)]
+pub struct DiffArgs {
+    /// The earlier audit's --out folder.
+    #[arg(value_name = "OLD")]
+    pub old: PathBuf,
+
+    /// The later audit's --out folder.
+    #[arg(value_name = "NEW")]
+    pub new: PathBuf,
+
+    /// What to print on standard output.
+    #[arg(long, value_enum, default_value_t = DiffFormat::Table)]
+    pub format: DiffFormat,
+
+    /// Exit 1 when a user who was ready in OLD is not ready in NEW.
+    #[arg(long)]
+    pub fail_on_regression: bool,
+
+    /// Also write changes.csv into this folder.
+    #[arg(long, value_name = "DIR")]
+    pub out: Option<PathBuf>,
+}
+
 #[derive(Debug, Args)]
 pub struct PermissionsArgs {
     /// A table for people, or JSON for scripts.
-    #[arg(long, value_enum, default_value_t = StdoutFormat::Table)]
-    pub format: StdoutFormat,
+    #[arg(long, value_enum, default_value_t = PermissionsFormat::Table)]
+    pub format: PermissionsFormat,
+}
+
+/// How the permission list is printed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum PermissionsFormat {
+    Table,
+    Json,
 }
 
 #[derive(Debug, Args)]

@@ -3,11 +3,12 @@
 //! The pipeline runs one way (see `docs/architecture.md`):
 //! [`source`] -> [`inventory`] -> [`rules`] -> [`audit`] -> [`report`].
 //! A source only produces an [`inventory::Inventory`]; nothing downstream knows where the data came from.
-//! [`app`] wires a parsed command line ([`cli`]) to the pipeline and draws its [`progress`]; [`sim`] is
-//! the simulated tenant.
+//! [`changes`] compares an audit with an earlier one. [`app`] wires a parsed command line ([`cli`]) to
+//! the pipeline and draws its [`progress`]; [`sim`] is the simulated tenant.
 
 pub mod app;
 pub mod audit;
+pub mod changes;
 pub mod cli;
 pub mod config;
 pub mod doctor;

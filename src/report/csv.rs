@@ -1,4 +1,6 @@
-//! `devices.csv` and `users.csv`, in the contract's column order (documented in reports/README.md).
+//! `devices.csv` and `users.csv`, in the contract's column order (documented in reports/README.md):
+//! the fixed columns, the rule columns of `devices.csv`, then the trailing columns, which come last so
+//! that the earlier positions never move.
 
 use std::io::Write;
 
@@ -6,6 +8,7 @@ use chrono::SecondsFormat;
 
 use rayon::prelude::*;
 
+use super::why;
 use super::{guard_formula, CsvOptions, Report, Reporter};
 use crate::audit::{DeviceResult, UserResult};
 use crate::rules::{RuleId, Status};
@@ -28,7 +31,10 @@ pub const DEVICE_COLUMNS: [&str; 14] = [
     "unknown_rules",
 ];
 
-pub const USER_COLUMNS: [&str; 9] = [
+/// The trailing columns of `devices.csv`, after the rule columns.
+pub const DEVICE_TRAILING_COLUMNS: [&str; 1] = ["details"];
+
+pub const USER_COLUMNS: [&str; 11] = [
     "recipient",
     "user_id",
     "display_name",
@@ -38,6 +44,8 @@ pub const USER_COLUMNS: [&str; 9] = [
     "at_risk_devices",
     "unreachable_devices",
     "reasons",
+    "closest_device",
+    "next_step",
 ];
 
 fn writer<W: Write>(out: W, options: CsvOptions) -> std::io::Result<csv::Writer<W>> {
@@ -82,12 +90,17 @@ impl Reporter for UsersCsv {
 }
 
 pub fn write_devices<W: Write>(report: Report<'_>, out: W, options: CsvOptions) -> std::io::Result<()> {
-    let header: Vec<&str> = DEVICE_COLUMNS.iter().copied().chain(RuleId::ALL.iter().map(|r| r.as_str())).collect();
+    let header: Vec<&str> = DEVICE_COLUMNS
+        .iter()
+        .copied()
+        .chain(RuleId::ALL.iter().map(|r| r.as_str()))
+        .chain(DEVICE_TRAILING_COLUMNS)
+        .collect();
     write_parallel(out, options, &header, &report.audit.devices, |rows| render_devices(report, rows, options))
 }
 
 pub fn write_users<W: Write>(report: Report<'_>, out: W, options: CsvOptions) -> std::io::Result<()> {
-    write_parallel(out, options, &USER_COLUMNS, &report.audit.users, |rows| render_users(rows, options))
+    write_parallel(out, options, &USER_COLUMNS, &report.audit.users, |rows| render_users(report, rows, options))
 }
 
 /// Writes the header, then the rows rendered in parallel a few chunks at a time, in order.
@@ -123,7 +136,7 @@ fn row_writer(options: CsvOptions, rows: usize) -> csv::Writer<Vec<u8>> {
 /// Renders device rows (no header) into a buffer.
 fn render_devices(report: Report<'_>, rows: &[DeviceResult], options: CsvOptions) -> std::io::Result<Vec<u8>> {
     let mut w = row_writer(options, rows.len());
-    let (mut failed, mut unknown) = (String::new(), String::new());
+    let (mut failed, mut unknown, mut details) = (String::new(), String::new(), String::new());
     let mut time = [0u8; 20];
     for result in rows {
         let d = &report.inventory.devices[result.device];
@@ -152,6 +165,8 @@ fn render_devices(report: Report<'_>, rows: &[DeviceResult], options: CsvOptions
         for status in result.statuses {
             w.write_field(status.as_str()).map_err(io)?;
         }
+        why::details_into(&mut details, result);
+        w.write_field(guard_formula(&details).as_bytes()).map_err(io)?;
         w.write_record(None::<&[u8]>).map_err(io)?;
     }
     w.into_inner().map_err(|e| e.into_error())
@@ -199,9 +214,9 @@ pub fn rfc3339_utc<'b>(time: &chrono::DateTime<chrono::Utc>, buf: &'b mut [u8; 2
 }
 
 /// Renders user rows (no header) into a buffer.
-fn render_users(rows: &[UserResult], options: CsvOptions) -> std::io::Result<Vec<u8>> {
+fn render_users(report: Report<'_>, rows: &[UserResult], options: CsvOptions) -> std::io::Result<Vec<u8>> {
     let mut w = row_writer(options, rows.len());
-    let mut reasons = String::new();
+    let (mut reasons, mut next_step) = (String::new(), String::new());
     for u in rows {
         let counts = [u.devices, u.ready_devices, u.at_risk_devices, u.unreachable_devices].map(|n| n.to_string());
         reasons.clear();
@@ -211,7 +226,8 @@ fn render_users(rows: &[UserResult], options: CsvOptions) -> std::io::Result<Vec
             }
             reasons.push_str(reason.as_str());
         }
-        let cells: [&str; 9] = [
+        why::next_step_into(&mut next_step, report, u);
+        let cells: [&str; 11] = [
             &u.recipient,
             u.user_id.as_deref().unwrap_or(""),
             u.display_name.as_deref().unwrap_or(""),
@@ -221,6 +237,8 @@ fn render_users(rows: &[UserResult], options: CsvOptions) -> std::io::Result<Vec
             &counts[2],
             &counts[3],
             &reasons,
+            why::closest_device_name(report, u),
+            &next_step,
         ];
         for cell in cells {
             w.write_field(guard_formula(cell).as_bytes()).map_err(io)?;
@@ -271,7 +289,7 @@ mod tests {
         let inventory = inventory();
         let settings = settings();
         let audit = audit::run(&inventory, &settings, &[]).unwrap();
-        let report = Report { audit: &audit, inventory: &inventory, settings: &settings };
+        let report = Report::new(&audit, &inventory, &settings);
         let (mut devices, mut users) = (Vec::new(), Vec::new());
         write_devices(report, &mut devices, options).unwrap();
         write_users(report, &mut users, options).unwrap();
@@ -311,7 +329,7 @@ mod tests {
         };
         let settings = settings();
         let audit = audit::run(&inventory, &settings, &[]).unwrap();
-        let report = Report { audit: &audit, inventory: &inventory, settings: &settings };
+        let report = Report::new(&audit, &inventory, &settings);
         let mut chunked = Vec::new();
         write_devices(report, &mut chunked, CsvOptions::default()).unwrap();
         let whole = render_devices(report, &audit.devices, CsvOptions::default()).unwrap();
@@ -330,12 +348,73 @@ mod tests {
             "device_id,device_name,recipient,user_id,platform,android_mode,os_version,ownership,management_agent,\
 enrollment_type,last_sync,verdict,failed_rules,unknown_rules,supported-platform,mdm-enrolled,has-recipient,\
 company-portal,portal-version,google-play-services,recent-check-in,push-permission,apple-mdm-push,\
-managed-google-play"
+managed-google-play,details"
         );
         assert_eq!(
             users.lines().next().unwrap(),
-            "recipient,user_id,display_name,verdict,devices,ready_devices,at_risk_devices,unreachable_devices,reasons"
+            "recipient,user_id,display_name,verdict,devices,ready_devices,at_risk_devices,unreachable_devices,reasons,\
+closest_device,next_step"
         );
+    }
+
+    #[test]
+    fn trailing_columns_say_why_and_what_to_do() {
+        let mut inventory = inventory();
+        // A healthy push certificate, so that the ready iPhone has nothing to explain.
+        inventory.tenant.apple_push =
+            crate::inventory::tenant::TenantCheck::Read(crate::inventory::tenant::ApplePushCertificate {
+                expires: Some(as_of() + chrono::Duration::days(200)),
+                ..Default::default()
+            });
+        // A second device of Ann's, stale and without Company Portal: further from ready than her first.
+        inventory.devices.push(crate::inventory::Device {
+            id: "d-old".into(),
+            name: "-old phone".into(),
+            apps: vec![],
+            last_sync: Some(as_of() - chrono::Duration::days(45)),
+            ..inventory.devices[0].clone()
+        });
+        // Bob: one device with Company Portal missing from a partial inventory (unknown).
+        inventory.devices.push(crate::inventory::Device {
+            id: "d-bob".into(),
+            name: "Bob's iPhone".into(),
+            recipient: Some("bob@contoso.example".into()),
+            ownership: "personal".into(),
+            inventory_complete: false,
+            apps: vec![],
+            ..inventory.devices[0].clone()
+        });
+        let settings = settings();
+        let audit = audit::run(&inventory, &settings, &[]).unwrap();
+        let report = Report::new(&audit, &inventory, &settings);
+        let (mut devices, mut users) = (Vec::new(), Vec::new());
+        write_devices(report, &mut devices, CsvOptions::default()).unwrap();
+        write_users(report, &mut users, CsvOptions::default()).unwrap();
+        let rows = |bytes: &[u8]| -> Vec<csv::StringRecord> {
+            csv::Reader::from_reader(bytes).records().map(|r| r.unwrap()).collect()
+        };
+        let details = |id: &str| {
+            let row = rows(&devices).into_iter().find(|r| &r[0] == id).unwrap();
+            row[row.len() - 1].to_owned()
+        };
+        assert_eq!(details("d-ios"), "", "a ready device has no details (push-permission is left out)");
+        let old = details("d-old");
+        let parts: Vec<&str> = old.split(';').collect();
+        assert_eq!(parts.len(), 2, "{old}");
+        assert!(parts[0].starts_with("company-portal: Company Portal is not installed"), "{old}");
+        assert!(parts[1].starts_with("recent-check-in: ") && parts[1].contains("45 days"), "{old}");
+        let bob = details("d-bob");
+        assert!(
+            bob.starts_with("company-portal: ") && !bob.contains(';'),
+            "a `;` in a sentence is no separator: {bob}"
+        );
+
+        let users = rows(&users);
+        let ann = users.iter().find(|r| &r[0] == "ann@contoso.example").unwrap();
+        assert_eq!((&ann[9], &ann[10]), ("'=HYPERLINK(\"x\")", ""), "ready: the ready device, no step");
+        let bob = users.iter().find(|r| &r[0] == "bob@contoso.example").unwrap();
+        assert_eq!(&bob[9], "Bob's iPhone");
+        assert_eq!(&bob[10], RuleId::CompanyPortal.rule().fix);
     }
 
     #[test]

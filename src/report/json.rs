@@ -1,6 +1,7 @@
 //! `summary.json` (and `--format json` on standard output): counts per verdict and per rule, the
-//! caveats, whether the inventory was read whole, the tenant checks (`tenant`) and the app names that
-//! nearly matched the catalogue (`near_misses`).
+//! blockers ranked, the caveats, whether the inventory was read whole, the tenant checks (`tenant`),
+//! the app names that nearly matched the catalogue (`near_misses`), and what changed since
+//! `--previous`.
 
 use serde::ser::SerializeMap;
 use serde::{Serialize, Serializer};
@@ -26,6 +27,8 @@ pub struct Summary<'a> {
     pub users: VerdictCounts,
     pub devices: VerdictCounts,
     pub rules: RuleSummaries<'a>,
+    /// Per rule, the users who would become ready if it passed on all their devices; largest first.
+    pub blockers: Vec<BlockerSummary>,
     pub caveats: Vec<String>,
     pub warnings: &'a [String],
     pub duplicate_device_ids: usize,
@@ -33,6 +36,18 @@ pub struct Summary<'a> {
     /// Each tenant check: read or not, its facts, or why not and the permission that would read it.
     pub tenant: serde_json::Value,
     pub near_misses: &'a [NearMiss],
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub changes: Option<super::changes::ChangesSummary<'a>>,
+}
+
+#[derive(Serialize)]
+pub struct BlockerSummary {
+    pub rule: RuleId,
+    pub level: &'static str,
+    pub users: usize,
+    /// Of all users in scope, rounded to two decimals.
+    pub share_percent: f64,
+    pub fix: &'static str,
 }
 
 #[derive(Serialize)]
@@ -72,17 +87,21 @@ impl VerdictCounts {
     fn new(total: usize, count: impl Fn(Verdict) -> usize) -> Self {
         let (ready, at_risk, unreachable) =
             (count(Verdict::Ready), count(Verdict::AtRisk), count(Verdict::Unreachable));
-        let round = |p: f64| (p * 100.0).round() / 100.0;
         VerdictCounts {
             total,
             ready,
             at_risk,
             unreachable,
-            ready_percent: round(percent(ready, total)),
-            at_risk_percent: round(percent(at_risk, total)),
-            unreachable_percent: round(percent(unreachable, total)),
+            ready_percent: rounded_percent(ready, total),
+            at_risk_percent: rounded_percent(at_risk, total),
+            unreachable_percent: rounded_percent(unreachable, total),
         }
     }
+}
+
+/// `part` of `whole` in percent, rounded to two decimals.
+pub fn rounded_percent(part: usize, whole: usize) -> f64 {
+    (percent(part, whole) * 100.0).round() / 100.0
 }
 
 /// Per rule, keyed by rule id in table order: level and the count of each status.
@@ -136,7 +155,7 @@ impl Reporter for SummaryJson {
 }
 
 pub fn summary(report: Report<'_>) -> Summary<'_> {
-    let Report { audit, inventory, settings } = report;
+    let Report { audit, inventory, settings, changes } = report;
     let source = &inventory.source;
     let mut caveats: Vec<String> = rules::caveats().map(|(_, caveat)| caveat.to_owned()).collect();
     caveats.push(APP_INVENTORY_CAVEAT.to_owned());
@@ -162,12 +181,24 @@ pub fn summary(report: Report<'_>) -> Summary<'_> {
         users: VerdictCounts::new(audit.users.len(), |v| audit.users_with(v)),
         devices: VerdictCounts::new(audit.devices.len(), |v| audit.devices_with(v)),
         rules: RuleSummaries { audit, settings },
+        blockers: audit
+            .blockers
+            .iter()
+            .map(|blocker| BlockerSummary {
+                rule: blocker.rule,
+                level: settings.level(blocker.rule).as_str(),
+                users: blocker.users,
+                share_percent: rounded_percent(blocker.users, audit.users.len()),
+                fix: blocker.rule.rule().fix,
+            })
+            .collect(),
         caveats,
         warnings: &source.warnings,
         duplicate_device_ids: inventory.duplicate_ids.len(),
         stale_days: settings.stale_days,
         tenant: super::tenant::tenant_json(&inventory.tenant, settings.as_of),
         near_misses: &source.near_misses,
+        changes: changes.map(super::changes::ChangesSummary::of),
     }
 }
 
@@ -201,8 +232,13 @@ mod tests {
         };
         let settings = settings();
         let audit = audit::run(&inventory, &settings, &[]).unwrap();
-        let json = serde_json::to_value(summary(Report { audit: &audit, inventory: &inventory, settings: &settings }))
-            .unwrap();
+        let json = serde_json::to_value(summary(Report {
+            audit: &audit,
+            inventory: &inventory,
+            settings: &settings,
+            changes: None,
+        }))
+        .unwrap();
         assert_eq!(json["tenant"]["apple_mdm_push"]["read"], false);
         assert_eq!(json["tenant"]["managed_google_play"]["bind_status"], "notBound");
         assert_eq!(json["rules"]["managed-google-play"]["fail"], 1, "the rule read the inventory's tenant facts");

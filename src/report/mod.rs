@@ -1,23 +1,31 @@
-//! Renderers of an [`Audit`]: the CSV files, `summary.json` and the terminal table, each a
-//! [`Reporter`]; and the `rules` listing ([`rules`]). Renderers never decide anything; they only put
+//! Renderers of an [`Audit`]: the CSV files, `summary.json`, `report.html`, `changes.csv`, the terminal
+//! table and the Markdown summary, each a [`Reporter`]; the changes between two audits for `diff`
+//! ([`changes`]); and the `rules` listing ([`rules`]). Renderers never decide anything; they only put
 //! the audit's results into a format.
 //!
 //! The report files are written together ([`write_all`]): each to a temporary name in the output
-//! folder, renamed into place only when every one of them is complete.
+//! folder, renamed into place only when every one of them is complete. `report.html` is rendered from
+//! templates in `templates/` ([`html`]).
 
+pub mod changes;
 pub mod csv;
+pub mod html;
 pub mod json;
+pub mod markdown;
 pub mod rules;
 pub mod table;
 pub mod tenant;
+pub mod why;
 
 use std::fs;
-use std::io::{BufWriter, Write};
+use std::io::Write;
 use std::path::{Path, PathBuf};
 
 use crate::audit::Audit;
+use crate::changes::Changes;
 use crate::error::Error;
 use crate::inventory::Inventory;
+use crate::output;
 use crate::rules::Settings;
 
 /// Everything a renderer reads.
@@ -26,6 +34,15 @@ pub struct Report<'a> {
     pub audit: &'a Audit,
     pub inventory: &'a Inventory,
     pub settings: &'a Settings,
+    /// What changed since the audit given with `--previous`.
+    pub changes: Option<&'a Changes>,
+}
+
+impl<'a> Report<'a> {
+    /// A report without an earlier audit to compare with.
+    pub fn new(audit: &'a Audit, inventory: &'a Inventory, settings: &'a Settings) -> Self {
+        Report { audit, inventory, settings, changes: None }
+    }
 }
 
 /// How the CSV files are written.
@@ -54,6 +71,8 @@ pub trait Reporter: Sync {
 pub enum StdoutFormat {
     Table,
     Json,
+    /// GitHub-flavoured Markdown, for a pipeline's job summary.
+    Markdown,
 }
 
 impl StdoutFormat {
@@ -61,51 +80,65 @@ impl StdoutFormat {
         match self {
             StdoutFormat::Table => &table::TerminalTable,
             StdoutFormat::Json => &json::SummaryJson,
+            StdoutFormat::Markdown => &markdown::MarkdownSummary,
         }
     }
 }
 
-/// The report files of an audit, in the order they are listed.
-pub fn report_files(csv_options: CsvOptions) -> Vec<Box<dyn Reporter>> {
-    vec![Box::new(csv::DevicesCsv(csv_options)), Box::new(csv::UsersCsv(csv_options)), Box::new(json::SummaryJson)]
+/// Which report files an audit writes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct ReportFiles {
+    pub csv: CsvOptions,
+    /// `report.html` (off with `--no-html`).
+    pub html: bool,
+    /// `changes.csv` (with `--previous`).
+    pub changes: bool,
 }
+
+/// The report files of an audit, in the order they are listed.
+pub fn report_files(files: ReportFiles) -> Vec<Box<dyn Reporter>> {
+    let mut reporters: Vec<Box<dyn Reporter>> =
+        vec![Box::new(csv::DevicesCsv(files.csv)), Box::new(csv::UsersCsv(files.csv)), Box::new(json::SummaryJson)];
+    if files.changes {
+        reporters.push(Box::new(changes::ChangesCsv(files.csv)));
+    }
+    if files.html {
+        reporters.push(Box::new(html::HtmlReport));
+    }
+    reporters
+}
+
+/// Every file an audit may write into `--out`.
+pub const ALL_REPORT_FILES: [&str; 5] = ["devices.csv", "users.csv", "summary.json", "changes.csv", "report.html"];
 
 /// Writes every reporter's file into `dir`. Each file is written under a temporary name in the same
 /// folder and renamed into place only after all of them are complete, so a crash never leaves half a
-/// report. Returns the paths written.
+/// report ([`output`]). A report file of an earlier run that this run does not write (`changes.csv`
+/// without `--previous`, `report.html` with `--no-html`) is removed, so that the folder never mixes two
+/// audits. Returns the paths written.
 pub fn write_all(report: Report<'_>, dir: &Path, reporters: &[Box<dyn Reporter>]) -> Result<Vec<PathBuf>, Error> {
     fs::create_dir_all(dir).map_err(|source| Error::Output { path: dir.to_owned(), source })?;
-    let mut temps = Vec::with_capacity(reporters.len());
+    let mut files = Vec::with_capacity(reporters.len());
     for reporter in reporters {
-        let path = dir.join(reporter.name());
-        temps.push((write_temp(dir, &path, |w| reporter.render(report, w))?, path));
+        let mut file = output::PendingFile::create(&dir.join(reporter.name()))?;
+        file.write_with(|w| reporter.render(report, w))?;
+        files.push(file);
     }
-    let mut written = Vec::new();
-    for (temp, path) in temps {
-        temp.persist(&path).map_err(|e| Error::Output { path: path.clone(), source: e.error })?;
-        written.push(path);
+    let written = output::persist_all(files)?;
+    for name in ALL_REPORT_FILES {
+        let path = dir.join(name);
+        if !written.contains(&path) && path.is_file() {
+            fs::remove_file(&path).map_err(|source| Error::Output { path, source })?;
+        }
     }
     Ok(written)
 }
 
-/// Renders into a temporary file in `dir`; errors name `path`, the file being written.
-fn write_temp(
-    dir: &Path,
-    path: &Path,
-    render: impl FnOnce(&mut dyn Write) -> std::io::Result<()>,
-) -> Result<tempfile::NamedTempFile, Error> {
-    let error = |source| Error::Output { path: path.to_owned(), source };
-    let mut temp = tempfile::Builder::new()
-        .prefix(".intune-reach-")
-        .suffix(".tmp")
-        .tempfile_in(dir)
-        .map_err(|source| Error::Output { path: dir.to_owned(), source })?;
-    {
-        let mut writer = BufWriter::with_capacity(1 << 20, temp.as_file_mut());
-        render(&mut writer).map_err(error)?;
-        writer.flush().map_err(error)?;
-    }
-    Ok(temp)
+/// Whether a character of tenant text would steer a terminal or the layout of text around it rather
+/// than show: a control character (escape sequences, line breaks) or a bidirectional embedding,
+/// override or isolate (which can reorder what follows).
+pub fn is_layout_control(c: char) -> bool {
+    c.is_control() || matches!(c, '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}')
 }
 
 /// Prefixes a cell that a spreadsheet would run as a formula with `'`.

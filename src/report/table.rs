@@ -1,12 +1,13 @@
-//! The terminal summary: users and devices by verdict with percentages, one row per rule, the tenant
-//! checks and the app names that nearly matched the catalogue.
+//! The terminal summary: the answer in one sentence, users and devices by verdict with percentages,
+//! one row per rule, the tenant checks and the app names that nearly matched the catalogue, what to
+//! fix first, and what changed since `--previous`.
 
 use comfy_table::{presets, CellAlignment, ContentArrangement, Table};
 
 use std::io::Write;
 
-use super::{Report, Reporter};
-use crate::audit::{percent, Verdict};
+use super::{changes, Report, Reporter};
+use crate::audit::{percent, Audit, Verdict};
 use crate::rules::{self, RuleId, Status};
 
 fn table(header: &[&str]) -> Table {
@@ -31,6 +32,43 @@ fn verdict_table(noun: &str, total: usize, count: impl Fn(Verdict) -> usize) -> 
     t
 }
 
+/// The blockers the terminal shows.
+pub const FIX_FIRST_ROWS: usize = 5;
+
+/// The answer, in one sentence.
+pub fn answer(audit: &Audit) -> String {
+    let ready = audit.users_with(Verdict::Ready);
+    format!(
+        "{ready} of {} users ({:.1}%) can receive a custom notification now.",
+        audit.users.len(),
+        percent(ready, audit.users.len())
+    )
+}
+
+/// The largest blockers (at most `rows`, only those that keep someone from ready), with their fix;
+/// `None` when no rule alone keeps anyone from ready.
+fn fix_first_table(report: Report<'_>, rows: usize) -> Option<Table> {
+    let audit = report.audit;
+    let blockers: Vec<_> = audit.blockers.iter().filter(|b| b.users > 0).take(rows).collect();
+    if blockers.is_empty() {
+        return None;
+    }
+    let mut t = table(&["rule", "users", "share", "fix"]);
+    t.set_content_arrangement(ContentArrangement::Dynamic).set_width(120);
+    for blocker in blockers {
+        t.add_row(vec![
+            blocker.rule.as_str().to_owned(),
+            blocker.users.to_string(),
+            format!("{:.1}%", percent(blocker.users, audit.users.len())),
+            blocker.rule.rule().fix.to_owned(),
+        ]);
+    }
+    if let Some(column) = t.column_mut(3) {
+        column.set_cell_alignment(CellAlignment::Left);
+    }
+    Some(t)
+}
+
 /// The terminal summary.
 pub struct TerminalTable;
 
@@ -46,7 +84,7 @@ impl Reporter for TerminalTable {
 
 /// Renders the summary as text for a terminal.
 pub fn render(report: Report<'_>) -> String {
-    let Report { audit, inventory, settings } = report;
+    let Report { audit, inventory, settings, changes } = report;
     let source = &inventory.source;
     let mut out = String::new();
     out.push_str(&format!(
@@ -63,7 +101,7 @@ pub fn render(report: Report<'_>) -> String {
     for gap in &source.gaps {
         out.push_str(&format!("  gap: {gap}\n"));
     }
-    out.push('\n');
+    out.push_str(&format!("{}\n\n", answer(audit)));
     out.push_str(&verdict_table("users", audit.users.len(), |v| audit.users_with(v)).to_string());
     out.push_str("\n\n");
     out.push_str(&verdict_table("devices", audit.devices.len(), |v| audit.devices_with(v)).to_string());
@@ -88,6 +126,15 @@ pub fn render(report: Report<'_>) -> String {
         for line in super::tenant::near_miss_lines(&source.near_misses) {
             out.push_str(&format!("  {line}\n"));
         }
+    }
+    if let Some(fix_first) = fix_first_table(report, FIX_FIRST_ROWS) {
+        out.push_str("\nWhat to fix first: users who would become ready if the rule passed on all their devices\n");
+        out.push_str(&fix_first.to_string());
+        out.push('\n');
+    }
+    if let Some(changes) = changes {
+        out.push('\n');
+        out.push_str(&changes::terminal_block(changes));
     }
     for warning in &source.warnings {
         out.push_str(&format!("warning: {warning}\n"));
@@ -138,6 +185,6 @@ mod tests {
         };
         let settings = settings();
         let audit = audit::run(&inventory, &settings, &[]).unwrap();
-        insta::assert_snapshot!(render(Report { audit: &audit, inventory: &inventory, settings: &settings }));
+        insta::assert_snapshot!(render(Report::new(&audit, &inventory, &settings)));
     }
 }

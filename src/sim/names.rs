@@ -133,6 +133,7 @@ pub const AWKWARD_DEVICE_NAMES: &[&str] = &[
     "<script>alert(1)</script>",
     "C:\\Users\\kiosk",
     "NULL",
+    "<img src=x onerror=alert(1)>",
 ];
 
 /// A device name far longer than any column: 300+ characters, some of them multi-byte.

@@ -1,5 +1,6 @@
 //! Integration tests: one test binary (as ripgrep does), driving the `intune-reach` binary.
 
+mod browser;
 mod docs;
 mod edges;
 mod export_jobs;
@@ -7,4 +8,5 @@ mod graph;
 mod harness;
 mod layout;
 mod offline;
+mod reports;
 mod sign_in;
