@@ -10,9 +10,9 @@ use clap::CommandFactory;
 use crate::audit;
 use crate::changes::{self, Change, Changes};
 use crate::cli::{
-    AuditArgs, Cli, Command, CompletionsArgs, ConnectionArgs, DemoTenantArgs, DevicesVia, DiffArgs, DiffFormat,
-    DoctorArgs, DoctorFormat, FaultArgs, FetchArgs, ManArgs, OutputArgs, PermissionsArgs, PermissionsFormat, RuleArgs,
-    RulesArgs, RulesFormat, ServeArgs, SimCommand, SnapshotArgs, TenantCheckArgs,
+    AuditArgs, Cli, Command, CompletionsArgs, ConnectionArgs, DemoTenantArgs, DiffArgs, DiffFormat, DoctorArgs,
+    DoctorFormat, FaultArgs, FetchArgs, ManArgs, OutputArgs, PermissionsArgs, PermissionsFormat, RuleArgs, RulesArgs,
+    RulesFormat, ServeArgs, SimCommand, SnapshotArgs, TenantCheckArgs,
 };
 use crate::error::{exit, Error, Incomplete};
 use crate::inventory::{Inventory, SourceInfo};
@@ -190,6 +190,9 @@ fn demo_graph_options(
     options.login_url = Some(server.url.clone());
     options.tenant_id = Some(server.tenant_id.clone());
     options.client_id = Some(server_options.client_id.clone());
+    options.apps_via = connection.apps_via;
+    options.devices_via = connection.devices_via;
+    options.export_jobs.timeout = std::time::Duration::from_secs(connection.export_job_timeout);
     options.require_count_match = connection.require_count_match;
     options.browser = graph::Browser::from_env();
     options
@@ -214,12 +217,6 @@ fn graph_options(
     groups: &[String],
     settings: &Settings,
 ) -> Result<graph::GraphOptions, Error> {
-    if connection.devices_via == DevicesVia::Export {
-        return Err(Error::Usage(
-            "--devices-via export (Intune report export jobs) is planned but not available yet; use --devices-via list"
-                .to_owned(),
-        ));
-    }
     let credential = graph::credential_from_flags(&graph::SignInFlags {
         secret_file: connection.client_secret_file.as_deref(),
         certificate: connection.certificate.as_deref(),
@@ -237,6 +234,8 @@ fn graph_options(
     options.tenant_id = connection.tenant_id.clone();
     options.client_id = connection.client_id.clone();
     options.apps_via = connection.apps_via;
+    options.devices_via = connection.devices_via;
+    options.export_jobs.timeout = std::time::Duration::from_secs(connection.export_job_timeout);
     options.max_concurrency = usize::from(connection.max_concurrency);
     options.groups = groups.to_vec();
     options.catalog = settings.apps.clone();
@@ -472,13 +471,31 @@ fn sim_snapshot(args: &SnapshotArgs) -> Result<i32, Error> {
     let checks = &args.tenant_checks;
     snapshot.tenant =
         sim::server::tenant_section(checks.apple_push, checks.managed_google_play, now, &tenant.tenant_id);
-    source::snapshot::write(&args.out, &snapshot)?;
+    if args.full_objects {
+        let devices = std::mem::take(&mut snapshot.managed_devices);
+        let full = snapshot.with_devices(devices.iter().map(sim::full_device::FullDevice).collect());
+        source::snapshot::write(&args.out, &full)?;
+    } else {
+        source::snapshot::write(&args.out, &snapshot)?;
+    }
     Ok(exit::OK)
 }
 
 /// The simulated Graph's options from the fault and tenant-check flags.
 pub fn server_options(faults: &FaultArgs, checks: &TenantCheckArgs) -> Result<sim::server::ServerOptions, Error> {
     let throttle = faults.throttle.as_deref().map(str::parse::<sim::server::Throttle>).transpose()?;
+    let defaults = sim::server::ExportJobOptions::default();
+    let export_jobs = sim::server::ExportJobOptions {
+        job_seconds: faults.export_job_seconds,
+        stranded: faults.export_stranded,
+        failed: faults.export_failed,
+        throttle: match faults.export_throttle.as_deref() {
+            Some(throttle) => Some(throttle.parse()?),
+            None => defaults.throttle,
+        },
+        bad_zip: faults.export_bad_zip,
+        bad_csv: faults.export_bad_csv,
+    };
     Ok(sim::server::ServerOptions {
         latency_ms: faults.latency_ms,
         throttle,
@@ -504,6 +521,7 @@ pub fn server_options(faults: &FaultArgs, checks: &TenantCheckArgs) -> Result<si
                 .collect(),
             ..Default::default()
         },
+        export_jobs,
         ..Default::default()
     })
 }

@@ -8,7 +8,7 @@ use clap::{Args, Parser, Subcommand, ValueEnum};
 
 use crate::report::StdoutFormat;
 use crate::sim::server::{ApplePush, ManagedGooglePlay};
-use crate::source::graph::{AppsVia, Cloud};
+use crate::source::graph::{AppsVia, Cloud, DevicesVia};
 use crate::source::intune_export::DateOrder;
 
 #[derive(Debug, Parser)]
@@ -73,7 +73,12 @@ value_enum!(StdoutFormat {
     StdoutFormat::Markdown => "markdown",
 });
 value_enum!(Cloud { Cloud::Global => "global", Cloud::UsGov => "usgov", Cloud::UsGovDod => "usgov-dod", Cloud::China => "china" });
-value_enum!(AppsVia { AppsVia::DetectedApps => "detected-apps", AppsVia::PerDevice => "per-device" });
+value_enum!(AppsVia {
+    AppsVia::DetectedApps => "detected-apps",
+    AppsVia::PerDevice => "per-device",
+    AppsVia::Export => "export",
+});
+value_enum!(DevicesVia { DevicesVia::List => "list", DevicesVia::Export => "export" });
 value_enum!(ApplePush {
     ApplePush::Valid => "valid",
     ApplePush::Expired => "expired",
@@ -89,15 +94,6 @@ value_enum!(ManagedGooglePlay {
     ManagedGooglePlay::Forbidden => "forbidden",
 });
 value_enum!(DateOrder { DateOrder::MonthFirst => "mdy", DateOrder::DayFirst => "dmy" });
-
-/// How devices are read from Graph.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
-pub enum DevicesVia {
-    /// Sharded `managedDevices` listings.
-    List,
-    /// Intune's `Devices` report through export jobs (planned).
-    Export,
-}
 
 #[derive(Debug, Args)]
 pub struct AuditArgs {
@@ -128,7 +124,7 @@ pub struct SourceArgs {
     #[arg(long, conflicts_with_all = ["snapshot", "intune_export"])]
     pub demo: bool,
 
-    /// Audit a snapshot written by `fetch` or `sim snapshot`.
+    /// Audit a snapshot written by `fetch` or `sim snapshot` (zstd-compressed when the name ends in .zst).
     #[arg(long, value_name = "FILE", conflicts_with = "intune_export")]
     pub snapshot: Option<PathBuf>,
 
@@ -300,13 +296,19 @@ pub struct ConnectionArgs {
     #[arg(long, value_name = "URL")]
     pub login_url: Option<String>,
 
-    /// How app evidence is read.
+    /// How app evidence is read: the tenant's detected apps, each device's, or Intune's AppInvRawData
+    /// report through export jobs (one per app name).
     #[arg(long, value_enum, default_value_t = AppsVia::DetectedApps)]
     pub apps_via: AppsVia,
 
-    /// How devices are read (`export`, through report export jobs, is planned).
+    /// How devices are read: platform listings, or Intune's Devices report through an export job
+    /// (exact enrolling users; for the largest tenants).
     #[arg(long, value_enum, default_value_t = DevicesVia::List)]
     pub devices_via: DevicesVia,
+
+    /// An export job not completed after S seconds is submitted again (3 submissions at most).
+    #[arg(long, value_name = "S", default_value_t = 900, value_parser = clap::value_parser!(u64).range(1..))]
+    pub export_job_timeout: u64,
 
     /// Requests to Graph in flight at once.
     #[arg(long, value_name = "N", default_value_t = 8, value_parser = clap::value_parser!(u16).range(1..=64))]
@@ -319,7 +321,7 @@ pub struct ConnectionArgs {
 
 #[derive(Debug, Args)]
 pub struct FetchArgs {
-    /// Where to write the snapshot.
+    /// Where to write the snapshot (zstd-compressed when the name ends in .zst).
     #[arg(long, value_name = "FILE")]
     pub out: PathBuf,
 
@@ -565,9 +567,14 @@ pub struct SnapshotArgs {
     #[command(flatten)]
     pub tenant_checks: TenantCheckArgs,
 
-    /// Where to write the snapshot.
+    /// Where to write the snapshot (zstd-compressed when the name ends in .zst).
     #[arg(long, value_name = "FILE")]
     pub out: PathBuf,
+
+    /// Write every managedDevice property, as Graph lists devices without $select (about four times
+    /// the size; for benchmarks).
+    #[arg(long)]
+    pub full_objects: bool,
 }
 
 #[derive(Debug, Args)]
@@ -654,6 +661,36 @@ pub struct FaultArgs {
     /// The app lacks the send permission (DeviceManagementServiceConfig.ReadWrite.All): sends answer 403.
     #[arg(long)]
     pub no_send_permission: bool,
+    /// Report export jobs complete S seconds after they are submitted.
+    #[arg(long, value_name = "S", default_value_t = 3.0, value_parser = parse_job_seconds)]
+    pub export_job_seconds: f64,
+
+    /// The first N export jobs of each report stay inProgress for ever.
+    #[arg(long, value_name = "N", default_value_t = 0)]
+    pub export_stranded: u32,
+
+    /// The next N export jobs of each report turn failed.
+    #[arg(long, value_name = "N", default_value_t = 0)]
+    pub export_failed: u32,
+
+    /// Export job requests per client app, 429 beyond (default 48/60, Intune's).
+    #[arg(long, value_name = "REQUESTS/SECONDS")]
+    pub export_throttle: Option<String>,
+
+    /// Export downloads are zip files cut in half.
+    #[arg(long)]
+    pub export_bad_zip: bool,
+
+    /// Export CSVs hold a row with too few fields.
+    #[arg(long)]
+    pub export_bad_csv: bool,
+}
+
+fn parse_job_seconds(value: &str) -> Result<f64, String> {
+    match value.trim().parse::<f64>() {
+        Ok(seconds) if (0.0..=86_400.0).contains(&seconds) => Ok(seconds),
+        _ => Err("expected a number of seconds from 0 to 86400".to_owned()),
+    }
 }
 
 fn parse_time(value: &str) -> Result<DateTime<Utc>, String> {

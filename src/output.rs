@@ -34,9 +34,7 @@ impl PendingFile {
             use std::os::unix::fs::PermissionsExt as _;
             builder.permissions(std::fs::Permissions::from_mode(0o666));
         }
-        let temp = builder
-            .tempfile_in(dir)
-            .map_err(|source| Error::Output { path: path.to_owned(), source })?;
+        let temp = builder.tempfile_in(dir).map_err(|source| Error::Output { path: path.to_owned(), source })?;
         let registered = interrupt::Registered::new(temp.path());
         Ok(PendingFile { temp, path: path.to_owned(), _registered: registered })
     }
@@ -121,7 +119,7 @@ mod tests {
         use std::os::unix::fs::PermissionsExt as _;
         let dir = tempfile::tempdir().unwrap();
         let plain = dir.path().join("plain");
-        std::fs::File::create(&plain).unwrap();
+        File::create(&plain).unwrap();
         let report = dir.path().join("users.csv");
         write_file(&report, |w| w.write_all(b"x")).unwrap();
         let mode = |path: &Path| std::fs::metadata(path).unwrap().permissions().mode() & 0o777;

@@ -400,6 +400,11 @@ mod tests {
             "once per app, in the order of the apps"
         );
         assert_eq!(seen(1), [owned("Company Portal", Some("5.0.6")), owned("Company Portal", Some("5.0.7"))]);
-        assert_eq!(inv.source.warnings.len(), 1, "the app listed with a device that was not read: {:?}", inv.source.warnings);
+        assert_eq!(
+            inv.source.warnings.len(),
+            1,
+            "the app listed with a device that was not read: {:?}",
+            inv.source.warnings
+        );
     }
 }

@@ -63,8 +63,9 @@ impl CountCheck {
             .collect()
     }
 
-    /// The warning sentence when the numbers differ, with both of them (and per platform).
-    pub fn warning(&self) -> Option<String> {
+    /// The warning sentence when the numbers differ, with both of them (and per platform), saying how
+    /// the devices were read.
+    pub fn warning(&self, read_by: ReadBy) -> Option<String> {
         if self.matches {
             return None;
         }
@@ -78,12 +79,37 @@ impl CountCheck {
             true => String::new(),
             false => format!("; {}", platforms.join(", ")),
         };
+        let whole = match read_by {
+            ReadBy::Listing => "Every page was read",
+            ReadBy::Export => "The export was read whole",
+        };
         Some(format!(
-            "Graph's managedDeviceOverview counts {} devices; {} were listed ({difference}{platforms}). Every page \
-             was read, and the counter is not exact (it can count replaced devices, and devices enroll or leave \
-             during a read); --require-count-match makes a shortfall exit 3",
-            self.graph_count, self.devices_read
+            "Graph's managedDeviceOverview counts {} devices; {} {} ({difference}{platforms}). {whole}, and \
+             the counter is not exact (it can count replaced devices, and devices enroll or leave during a \
+             read); --require-count-match makes a shortfall exit 3",
+            self.graph_count,
+            self.devices_read,
+            read_by.were_read()
         ))
+    }
+}
+
+/// How the devices set beside the counter were read.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ReadBy {
+    /// Listings, page after page.
+    Listing,
+    /// A report export job.
+    Export,
+}
+
+impl ReadBy {
+    /// How a sentence says the devices were read: "795 were listed", "795 are in the Devices export".
+    pub fn were_read(self) -> &'static str {
+        match self {
+            ReadBy::Listing => "were listed",
+            ReadBy::Export => "are in the Devices export",
+        }
     }
 }
 
@@ -99,11 +125,11 @@ mod tests {
 
     #[test]
     fn a_difference_is_a_warning_with_both_numbers() {
-        assert_eq!(check(40, 40).warning(), None);
+        assert_eq!(check(40, 40).warning(ReadBy::Listing), None);
         assert_eq!(check(40, 40).shortfall(), 0);
         let short = check(795, 800);
         assert_eq!(short.shortfall(), 5);
-        let warning = short.warning().unwrap();
+        let warning = short.warning(ReadBy::Listing).unwrap();
         assert!(
             warning.contains("counts 800 devices; 795 were listed (5 fewer; ios 785 read / 790 counted)"),
             "{warning}"
@@ -111,7 +137,7 @@ mod tests {
         assert!(!warning.contains("windows"), "equal platforms are not listed: {warning}");
         let more = check(45, 40);
         assert_eq!(more.shortfall(), 0);
-        assert!(more.warning().unwrap().contains("(5 more;"));
+        assert!(more.warning(ReadBy::Export).unwrap().contains("(5 more;"));
         let json = serde_json::to_value(&short).unwrap();
         assert_eq!(json["devices_read"], 795);
         assert_eq!(json["graph_count"], 800);

@@ -54,6 +54,11 @@ impl Phase {
         self.observer.total_known(self.name, total);
     }
 
+    /// A status line for the phase (an export job's state and how long it has run).
+    pub fn status(&self, message: &str) {
+        self.observer.status(self.name, message);
+    }
+
     pub fn advance(&self, count: u64) {
         if count > 0 {
             self.observer.advanced(self.name, count);

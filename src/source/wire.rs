@@ -16,8 +16,10 @@ use serde::{Deserialize, Serialize};
 use crate::inventory::build::InventoryBuilder;
 use crate::inventory::{DeviceRecord, Group, Member};
 
+mod export;
 mod overview;
 mod tenant;
+pub use export::{APP_INV_RAW_DATA_COLUMNS, APP_INV_RAW_DATA_FILTERS, DEVICES_REPORT_COLUMNS};
 pub use overview::{overview_platform, OVERVIEW_PLATFORMS};
 pub use tenant::{
     GraphApplePushCertificate, GraphManagedGooglePlay, TenantSection, APPLE_PUSH_PERMISSION, APPLE_PUSH_SELECT,
@@ -87,6 +89,10 @@ pub struct GraphDevice<'a> {
     /// Beta; Graph fills it on single-device reads.
     #[serde(default, deserialize_with = "lenient_hardware", skip_serializing_if = "Option::is_none")]
     pub hardware_information: Option<HardwareInformation>,
+    /// Not a Graph property: the enrolling user's object id, where a report export named the enrolling
+    /// user by id (the `Devices` report's `EnrolledByUser`) and no UPN is known for it.
+    #[serde(borrow, default, deserialize_with = "lenient", skip_serializing_if = "Option::is_none")]
+    pub enrolled_by_user_id: Option<Cow<'a, str>>,
 }
 
 /// The part of `hardwareInformation` that intune-reach reads.
@@ -173,7 +179,34 @@ impl GraphDevice<'_> {
             last_sync_date_time: self.last_sync_date_time.as_deref(),
             enrolled_date_time: self.enrolled_date_time.as_deref(),
             is_shared_device: self.hardware_information.and_then(|hardware| hardware.is_shared_device),
-            enrolled_by_user_id: None,
+            enrolled_by_user_id: self.enrolled_by_user_id.as_deref(),
+        }
+    }
+
+    /// The device of a record read from elsewhere (a report export's row), with Graph's field names.
+    pub fn from_record(record: &DeviceRecord<'_>) -> GraphDevice<'static> {
+        let own = |v: Option<&str>| v.map(|v| Cow::Owned(v.to_owned()));
+        GraphDevice {
+            id: own(record.id),
+            device_name: own(record.device_name),
+            user_id: own(record.user_id),
+            user_principal_name: own(record.user_principal_name),
+            user_display_name: own(record.user_display_name),
+            enrolled_by_user_principal_name: own(record.enrolled_by_user_principal_name),
+            operating_system: own(record.operating_system),
+            os_version: own(record.os_version),
+            device_type: own(record.device_type),
+            device_enrollment_type: own(record.device_enrollment_type),
+            management_agent: own(record.management_agent),
+            management_state: own(record.management_state),
+            managed_device_owner_type: own(record.managed_device_owner_type),
+            owner_type: own(record.owner_type),
+            last_sync_date_time: own(record.last_sync_date_time),
+            enrolled_date_time: own(record.enrolled_date_time),
+            hardware_information: record
+                .is_shared_device
+                .map(|shared| HardwareInformation { is_shared_device: Some(shared) }),
+            enrolled_by_user_id: own(record.enrolled_by_user_id),
         }
     }
 
@@ -200,6 +233,7 @@ impl GraphDevice<'_> {
             last_sync_date_time: own(self.last_sync_date_time),
             enrolled_date_time: own(self.enrolled_date_time),
             hardware_information: self.hardware_information,
+            enrolled_by_user_id: own(self.enrolled_by_user_id),
         }
     }
 }

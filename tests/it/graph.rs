@@ -12,21 +12,21 @@ use intune_reach::source::snapshot::Snapshot;
 
 use crate::harness::{bin, AS_OF};
 
-const SECRET: &str = "canary-S3cret-value-0f9e8d7c";
+pub(crate) const SECRET: &str = "canary-S3cret-value-0f9e8d7c";
 
 fn as_of() -> DateTime<Utc> {
     DateTime::parse_from_rfc3339(AS_OF).unwrap().with_timezone(&Utc)
 }
 
 /// A simulated Graph serving a generated tenant, for the length of one test.
-struct Sim {
-    tenant: Arc<SimTenant>,
+pub(crate) struct Sim {
+    pub(crate) tenant: Arc<SimTenant>,
     server: Option<RunningServer>,
     runtime: tokio::runtime::Runtime,
 }
 
 impl Sim {
-    fn new(devices: usize, options: ServerOptions) -> Sim {
+    pub(crate) fn new(devices: usize, options: ServerOptions) -> Sim {
         let runtime = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().unwrap();
         let tenant = Arc::new(generate(devices, 7, as_of()));
         let options = ServerOptions { client_secret: SECRET.to_owned(), max_seconds: Some(120), ..options };
@@ -34,12 +34,12 @@ impl Sim {
         Sim { tenant, server: Some(server), runtime }
     }
 
-    fn server(&self) -> &RunningServer {
+    pub(crate) fn server(&self) -> &RunningServer {
         self.server.as_ref().expect("running")
     }
 
     /// `intune-reach ARGS` pointed at this server with the simulator's credentials.
-    fn command(&self, args: &[&str]) -> assert_cmd::Command {
+    pub(crate) fn command(&self, args: &[&str]) -> assert_cmd::Command {
         let mut cmd = bin();
         cmd.args(args)
             .args(["--graph-url", &self.server().url, "--login-url", &self.server().url])
@@ -51,7 +51,7 @@ impl Sim {
     }
 
     /// Runs `fetch` and returns (exit code, stderr, the snapshot if one was written).
-    fn fetch(&self, extra: &[&str]) -> (i32, String, Option<Snapshot>) {
+    pub(crate) fn fetch(&self, extra: &[&str]) -> (i32, String, Option<Snapshot>) {
         let dir = tempfile::tempdir().unwrap();
         let out = dir.path().join("snapshot.json");
         let output = self.command(&["fetch", "--out", out.to_str().unwrap(), "-vv"]).args(extra).output().unwrap();
@@ -132,7 +132,7 @@ fn apps(snapshot: &Snapshot) -> AppEvidence {
         .collect()
 }
 
-fn assert_exact(sim: &Sim, snapshot: &Snapshot) {
+pub(crate) fn assert_exact(sim: &Sim, snapshot: &Snapshot) {
     let (devices, app_truth) = sim.truth();
     assert!(snapshot.complete, "gaps: {:?}", snapshot.gaps);
     assert_eq!(device_ids(snapshot), devices, "every device, once");
@@ -333,6 +333,38 @@ fn a_live_audit_equals_the_audit_of_its_snapshot_and_leaks_no_secret() {
     }
     let users = std::fs::read_to_string(live.join("users.csv")).unwrap();
     assert!(users.contains("no-managed-device"), "the pilot group has members without devices");
+}
+
+#[test]
+fn a_compressed_fetch_audits_like_the_plain_one_byte_for_byte() {
+    let sim = Sim::new(600, ServerOptions::default());
+    let dir = tempfile::tempdir().unwrap();
+    let (plain, compressed) = (dir.path().join("tenant.json"), dir.path().join("tenant.json.zst"));
+    for path in [&plain, &compressed] {
+        sim.command(&["fetch", "--out", path.to_str().unwrap()]).assert().success();
+    }
+    let compressed_bytes = std::fs::read(&compressed).unwrap();
+    assert_eq!(compressed_bytes[..4], [0x28, 0xB5, 0x2F, 0xFD], "a zstd frame");
+    assert!(compressed_bytes.len() * 3 < std::fs::metadata(&plain).unwrap().len() as usize);
+    // The same document but for the time of the read.
+    let json = |bytes: &[u8]| {
+        let mut value: serde_json::Value = serde_json::from_slice(bytes).unwrap();
+        value.as_object_mut().unwrap().remove("capturedAt").expect("capturedAt");
+        value
+    };
+    let decompressed = zstd::stream::decode_all(&compressed_bytes[..]).unwrap();
+    assert_eq!(json(&decompressed), json(&std::fs::read(&plain).unwrap()));
+
+    let reports = |snapshot: &std::path::Path| {
+        let out = dir.path().join(snapshot.file_name().unwrap()).with_extension("reports");
+        bin()
+            .args(["audit", "--snapshot", snapshot.to_str().unwrap(), "--as-of", AS_OF, "--out"])
+            .arg(&out)
+            .assert()
+            .success();
+        ["devices.csv", "users.csv"].map(|name| std::fs::read(out.join(name)).unwrap())
+    };
+    assert_eq!(reports(&compressed), reports(&plain));
 }
 
 #[test]

@@ -3,6 +3,7 @@
 mod browser;
 mod docs;
 mod edges;
+mod export_jobs;
 mod graph;
 mod harness;
 mod layout;

@@ -337,6 +337,42 @@ fn a_compressed_snapshot_audits_like_the_plain_one() {
 }
 
 #[test]
+fn a_snapshot_of_full_graph_objects_audits_like_the_plain_one() {
+    let dir = tempfile::tempdir().unwrap();
+    let plain = dir.path().join("tenant.json");
+    let (full, full_compressed) = (dir.path().join("full.json"), dir.path().join("full.json.zst"));
+    let snapshot = |path: &std::path::Path, extra: &[&str]| {
+        bin()
+            .args(["sim", "snapshot", "--devices", "400", "--seed", "6", "--as-of", AS_OF, "--out"])
+            .arg(path)
+            .args(extra)
+            .assert()
+            .success();
+    };
+    snapshot(&plain, &[]);
+    snapshot(&full, &["--full-objects"]);
+    snapshot(&full_compressed, &["--full-objects"]);
+    let document: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(&full).unwrap()).unwrap();
+    let devices = document["managedDevices"].as_array().unwrap();
+    assert_eq!(devices.len(), 400);
+    assert!(devices.iter().all(|d| d.as_object().unwrap().len() >= 82), "every property of every device");
+    let size = |path: &std::path::Path| std::fs::metadata(path).unwrap().len();
+    assert!(size(&full) > 3 * size(&plain), "{} vs {}", size(&full), size(&plain));
+
+    let from_plain = audit(&["--snapshot", plain.to_str().unwrap()]);
+    assert_eq!(from_plain.code, 0, "{}", from_plain.stderr);
+    for path in [&full, &full_compressed] {
+        let run = audit(&["--snapshot", path.to_str().unwrap()]);
+        assert_eq!(run.code, 0, "{}", run.stderr);
+        for report in ["devices.csv", "users.csv"] {
+            assert_eq!(run.file(report), from_plain.file(report), "{report} of {}", path.display());
+        }
+        let summary = run.file("summary.json").replace(path.to_str().unwrap(), "FILE");
+        assert_eq!(summary, from_plain.file("summary.json").replace(plain.to_str().unwrap(), "FILE"));
+    }
+}
+
+#[test]
 fn every_rule_outcome_occurs_in_the_demo() {
     let run = audit(&["--demo"]);
     assert_eq!(run.code, 0, "{}", run.stderr);

@@ -77,6 +77,7 @@ impl Generator {
             last_sync_date_time: sync,
             enrolled_date_time: enrolled,
             hardware_information: spec.shared.map(|shared| HardwareInformation { is_shared_device: Some(shared) }),
+            enrolled_by_user_id: None,
         });
     }
 

@@ -8,6 +8,10 @@
 //! devices take about two seconds in a release build (on a busy two-core machine) and about 800 MB,
 //! nearly all of it the devices' and users' own strings and structs.
 //!
+//! One random device in 61 that names its user was enrolled by the owner of an earlier device and then
+//! reassigned (`enrolledByUserPrincipalName` names the enrolling user; Graph's listings leave it empty,
+//! the `Devices` report gives it), with no draw of its own.
+//!
 //! The generator makes Graph-shaped data only: it knows the wire fields, not the delivery rules. The
 //! rule outcomes each catalogue device exists for are written down, and checked, in its tests.
 //!
@@ -35,6 +39,7 @@ use rand_chacha::ChaCha8Rng;
 use super::tenant::{SimTenant, SimUser};
 use crate::source::wire::GraphDevice;
 use apps::{APPS, APP_PLATFORMS};
+use spec::Who;
 
 /// The tenant's verified domain (a reserved name: it resolves nowhere).
 pub const DOMAIN: &str = "contoso.example";
@@ -45,6 +50,8 @@ pub fn generate(devices: usize, seed: u64, now: DateTime<Utc>) -> SimTenant {
     let mut gen = Generator::new(devices, seed, now);
     let catalogue = catalogue::catalogue();
     let mut catalogue_users = 0;
+    // The user of the last random device that named its user in full (for reassigned devices).
+    let mut last_user = None;
     gen.devices.reserve_exact(devices);
     for index in 0..devices {
         match catalogue.get(index) {
@@ -60,6 +67,9 @@ pub fn generate(devices: usize, seed: u64, now: DateTime<Utc>) -> SimTenant {
                 let user = spec.who.has_user().then(|| gen.rng.random_range(0..gen.eligible));
                 gen.push_device(&spec, user);
                 gen.random_apps(&spec, index as u32);
+                if spec.who == Who::User {
+                    gen.reassign(index, user, &mut last_user);
+                }
             }
         }
     }
@@ -67,6 +77,11 @@ pub fn generate(devices: usize, seed: u64, now: DateTime<Utc>) -> SimTenant {
     let apps = gen.apps();
     SimTenant { tenant_id: gen.tenant_id, devices: gen.devices, apps, users: gen.users, groups }
 }
+
+/// One random device in this many (that names its user in full) was enrolled by another user, then
+/// reassigned: its `enrolledByUserPrincipalName` is that user's. No draw decides it, so the rest of the
+/// tenant is the same as without.
+const REASSIGNED_EVERY: usize = 61;
 
 /// Per-user flags, for the groups built from device facts.
 const HAS_IOS: u8 = 1;
@@ -126,6 +141,20 @@ impl Generator {
         };
         gen.make_users(user_count);
         gen
+    }
+
+    /// Makes device `index` (just pushed, owned by `user`) a reassigned one when its turn comes: enrolled
+    /// by `last_user`, the owner of an earlier device. `last_user` becomes `user`.
+    fn reassign(&mut self, index: usize, user: Option<usize>, last_user: &mut Option<usize>) {
+        if let (true, Some(enroller), Some(owner)) = (index.is_multiple_of(REASSIGNED_EVERY), *last_user, user) {
+            if enroller != owner {
+                let upn = self.users[enroller].user_principal_name.clone();
+                if let Some(device) = self.devices.last_mut() {
+                    device.enrolled_by_user_principal_name = Some(upn.into());
+                }
+            }
+        }
+        *last_user = user.or(*last_user);
     }
 
     /// Draws true `bp` times in 10,000.

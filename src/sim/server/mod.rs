@@ -40,6 +40,7 @@ use tokio::task::JoinHandle;
 
 use super::tenant::SimTenant;
 use crate::error::Error;
+pub use graph::export_jobs::ExportJobOptions;
 use graph::sends::SendTarget;
 pub use graph::sends::SimSend;
 pub use graph::tenant_settings::{tenant_section, ApplePush, ManagedGooglePlay};
@@ -90,6 +91,8 @@ pub struct ServerOptions {
     pub tenant_clock: Option<DateTime<Utc>>,
     /// How the sign-in flows answer (delegated, federated, managed identity) and what tokens carry.
     pub sign_in: SignInOptions,
+    /// How report export jobs run and fail, and their throttle.
+    pub export_jobs: ExportJobOptions,
     /// The faults of the notification sends.
     pub sends: SendFaults,
 }
@@ -127,6 +130,7 @@ impl Default for ServerOptions {
             tenant_clock: None,
             sign_in: SignInOptions::default(),
             sends: SendFaults::default(),
+            export_jobs: ExportJobOptions::default(),
         }
     }
 }
@@ -201,7 +205,9 @@ impl Throttle {
 /// `requests` counts HTTP requests (token requests, Graph requests, `$batch` envelopes, unknown paths).
 /// The per-endpoint counters count every Graph request routed to that endpoint whatever its outcome
 /// (401s excepted), the inner requests of a `$batch` included; `batch_items` counts those inner
-/// requests. `throttled` and `unavailable` count 429 and 503 answers, inner ones included.
+/// requests. `throttled` and `unavailable` count 429 and 503 answers, inner ones included. The export
+/// counters count job creations, status reads, downloads, 429s of the export throttle (also in
+/// `throttled`), and downloads refused because they carried an `Authorization` header.
 #[derive(Clone, Debug, Default, PartialEq, Eq, serde::Serialize)]
 pub struct ServerStats {
     pub requests: u64,
@@ -226,6 +232,11 @@ pub struct ServerStats {
     pub send_requests: u64,
     /// Notification sends accepted (and recorded for `GET /sim/sends`).
     pub sends: u64,
+    pub export_jobs_created: u64,
+    pub export_job_polls: u64,
+    pub export_downloads: u64,
+    pub export_throttled: u64,
+    pub export_downloads_refused: u64,
 }
 
 #[derive(Default)]
@@ -250,6 +261,11 @@ struct Stats {
     repeated_next_links: AtomicU64,
     send_requests: AtomicU64,
     sends: AtomicU64,
+    export_jobs_created: AtomicU64,
+    export_job_polls: AtomicU64,
+    export_downloads: AtomicU64,
+    export_throttled: AtomicU64,
+    export_downloads_refused: AtomicU64,
 }
 
 impl Stats {
@@ -276,6 +292,11 @@ impl Stats {
             repeated_next_links: get(&self.repeated_next_links),
             send_requests: get(&self.send_requests),
             sends: get(&self.sends),
+            export_jobs_created: get(&self.export_jobs_created),
+            export_job_polls: get(&self.export_job_polls),
+            export_downloads: get(&self.export_downloads),
+            export_throttled: get(&self.export_throttled),
+            export_downloads_refused: get(&self.export_downloads_refused),
         }
     }
 }
@@ -289,6 +310,7 @@ struct Shared {
     dice: faults::Dice,
     listings: faults::Listings,
     tenant_settings: TenantSettings,
+    export_jobs: graph::export_jobs::ExportJobs,
     stats: Stats,
     send_throttle: faults::Throttler,
     send_dice: faults::Dice,
@@ -332,7 +354,9 @@ impl RunningServer {
     /// codes, PKCE verifiers, client secrets and assertions, federated tokens, identity headers): tests
     /// search every output for them.
     pub fn secrets(&self) -> Vec<String> {
-        self.shared.tokens.secrets()
+        let mut secrets = self.shared.tokens.secrets();
+        secrets.extend(self.shared.export_jobs.signatures());
+        secrets
     }
 
     /// Stops accepting connections, lets requests in flight finish (at most a few seconds) and returns
@@ -356,10 +380,16 @@ pub async fn start(tenant: Arc<SimTenant>, options: ServerOptions, port: u16) ->
     if !(0.0..=1.0).contains(&options.error_rate) {
         return Err(Error::Usage(format!("invalid error rate {}: expected 0..1", options.error_rate)));
     }
-    if let Some(throttle) = &options.throttle {
+    for throttle in options.throttle.iter().chain(&options.export_jobs.throttle) {
         throttle.check()?;
     }
     options.sends.check()?;
+    if !(0.0..=86_400.0).contains(&options.export_jobs.job_seconds) {
+        return Err(Error::Usage(format!(
+            "invalid export job time {} s: expected 0 to 86400",
+            options.export_jobs.job_seconds
+        )));
+    }
     let listener = tokio::net::TcpListener::bind(("127.0.0.1", port))
         .await
         .map_err(|e| Error::Usage(format!("cannot listen on 127.0.0.1:{port}: {e}")))?;
@@ -381,6 +411,7 @@ pub async fn start(tenant: Arc<SimTenant>, options: ServerOptions, port: u16) ->
             options.tenant_clock.unwrap_or_else(Utc::now),
             &tenant_id,
         ),
+        export_jobs: graph::export_jobs::ExportJobs::new(options.export_jobs.clone()),
         stats: Stats::default(),
         send_throttle: faults::Throttler::new(options.sends.throttle),
         send_dice: faults::Dice::new(options.sends.error_rate, options.fault_seed.wrapping_add(1)),
@@ -436,6 +467,10 @@ enum Route {
     Send(SendTarget),
     /// `GET /sim/sends`: the simulator's own record, without a token.
     SimSends,
+    /// `/beta/deviceManagement/reports/exportJobs` (create), or one job by id (status).
+    ExportJobs(Option<String>),
+    /// `/sim/exports/{file}`: an export job's download, the storage link.
+    ExportDownload(String),
     NotFound,
 }
 
@@ -482,6 +517,14 @@ fn route(segments: &[String]) -> Route {
                 Route::Graph(Op::TenantSetting(Setting::ManagedGooglePlay))
             }
             [overview] if is(overview, "managedDeviceOverview") => Route::Graph(Op::Overview),
+            [reports, jobs] if is(reports, "reports") && is(jobs, "exportJobs") => Route::ExportJobs(None),
+            [reports, jobs, id] if is(reports, "reports") && is(jobs, "exportJobs") => {
+                Route::ExportJobs(Some((*id).to_owned()))
+            }
+            [reports, job] if is(reports, "reports") => match export_job_key(job) {
+                Some(id) => Route::ExportJobs(Some(id)),
+                None => Route::NotFound,
+            },
             [apps] if is(apps, "detectedApps") => Route::Graph(Op::Apps),
             [apps, id, devices] if is(apps, "detectedApps") && is(devices, "managedDevices") => {
                 Route::Graph(Op::AppDevices((*id).to_owned()))
@@ -496,8 +539,20 @@ fn route(segments: &[String]) -> Route {
         {
             Route::Graph(Op::Members((*id).to_owned()))
         }
+        ["sim", "exports", file] => Route::ExportDownload((*file).to_owned()),
         _ => Route::NotFound,
     }
+}
+
+/// The id of `exportJobs('{id}')` (any case), quotes removed.
+fn export_job_key(segment: &str) -> Option<String> {
+    let open = "exportjobs(";
+    let head = segment.get(..open.len())?;
+    if !head.eq_ignore_ascii_case(open) {
+        return None;
+    }
+    let inner = segment[open.len()..].strip_suffix(')')?;
+    Some(inner.trim_matches('\'').to_owned())
 }
 
 /// The one handler: every request goes through here.
@@ -543,8 +598,34 @@ async fn dispatch(shared: &Shared, ctx: &Ctx, request: Request) -> Out {
             &format!("Resource not found for the segment '{}'.", request.uri().path()),
         ),
         Route::Batch(_) | Route::Send(_) if !is_post => method_not_allowed(ctx, "POST"),
-        Route::Graph(_) | Route::SimSends if !is_get => method_not_allowed(ctx, "GET"),
+        Route::Graph(_) | Route::SimSends | Route::ExportDownload(_) if !is_get => method_not_allowed(ctx, "GET"),
         Route::SimSends => shared.sim_sends(),
+        Route::ExportJobs(None) if !is_post => method_not_allowed(ctx, "POST"),
+        Route::ExportJobs(Some(_)) if !is_get => method_not_allowed(ctx, "GET"),
+        Route::ExportDownload(file) => {
+            let authorized = request.headers().contains_key(axum::http::header::AUTHORIZATION);
+            shared.export_download(&file, request.uri().query(), authorized)
+        }
+        Route::ExportJobs(job) => {
+            let Some(client) = shared.tokens.client_of(request.headers()) else {
+                return unauthorized(shared, ctx);
+            };
+            let path = request.uri().path();
+            if let Some(refused) = shared.tokens.forbidden(&shared.options.sign_in, ctx, path, request.headers()) {
+                return refused;
+            }
+            if let Err(wait) = shared.export_jobs.throttle.acquire(&client) {
+                shared.stats.export_throttled.fetch_add(1, Ordering::Relaxed);
+                return shared.throttled(ctx, wait);
+            }
+            match job {
+                Some(id) => shared.export_status(ctx, &id),
+                None => match axum::body::to_bytes(request.into_body(), BODY_LIMIT).await {
+                    Ok(body) => shared.export_create(ctx, &body),
+                    Err(_) => bad_request(ctx, "The request body could not be read."),
+                },
+            }
+        }
         Route::Token(endpoint) => {
             let (parts, body) = request.into_parts();
             let Ok(body) = axum::body::to_bytes(body, BODY_LIMIT).await else {

@@ -32,7 +32,7 @@ use tokio::task::JoinSet;
 use super::http::{encode, GraphClient};
 use super::paging::{read_all, Listing, Page};
 use crate::error::Error;
-use crate::inventory::count_check::CountCheck;
+use crate::inventory::count_check::{CountCheck, ReadBy};
 use crate::source::progress::Phase;
 use crate::source::wire::{overview_platform, GraphDevice, DEVICE_SELECT, OVERVIEW_PLATFORMS};
 
@@ -47,6 +47,18 @@ pub(crate) struct DevicesRead {
     pub count_check: Option<CountCheck>,
     /// Remarks that do not make the read partial (for telemetry and the report's warnings).
     pub notes: Vec<String>,
+}
+
+impl DevicesRead {
+    /// Keeps the counter's check, and its warning, if the numbers differ, as a note (the callers show
+    /// notes: the audit's warnings, fetch's standard error).
+    pub(super) fn keep_count_check(&mut self, check: CountCheck, read_by: ReadBy) {
+        if let Some(warning) = check.warning(read_by) {
+            tracing::info!("{warning}");
+            self.notes.push(warning);
+        }
+        self.count_check = Some(check);
+    }
 }
 
 /// Reads every device; `phase` counts the distinct devices read.
@@ -91,13 +103,7 @@ pub(crate) async fn read_devices(client: &GraphClient, phase: &Phase) -> Result<
                 }
                 phase.advance((devices.len() - before) as u64);
             }
-            let check = count_check(devices.values(), expected, &per_platform);
-            if let Some(warning) = check.warning() {
-                // A note: the callers show it (the audit's warnings, fetch's standard error).
-                tracing::info!("{warning}");
-                read.notes.push(warning);
-            }
-            read.count_check = Some(check);
+            read.keep_count_check(count_check(devices.values(), expected, &per_platform), ReadBy::Listing);
         }
         Overview::Unavailable(note) => {
             tracing::info!("{note}");
@@ -109,7 +115,7 @@ pub(crate) async fn read_devices(client: &GraphClient, phase: &Phase) -> Result<
 }
 
 /// The devices read beside the counter `graph_count` and its per-platform numbers.
-fn count_check<'a>(
+pub(super) fn count_check<'a>(
     devices: impl Iterator<Item = &'a GraphDevice<'a>>,
     graph_count: u64,
     graph_per_platform: &BTreeMap<&'static str, u64>,
@@ -183,7 +189,7 @@ pub enum Overview {
     Unavailable(String),
 }
 
-pub(crate) async fn read_overview(client: &GraphClient) -> Result<Overview, Error> {
+pub(super) async fn read_overview(client: &GraphClient) -> Result<Overview, Error> {
     let what = "reading managedDeviceOverview";
     let url = format!("{}/beta/deviceManagement/managedDeviceOverview", client.graph());
     let reply = match client.get(&url).await {

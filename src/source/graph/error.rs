@@ -19,6 +19,8 @@ pub enum Service {
     Graph,
     /// The sign-in (token) endpoint of Microsoft Entra: `trace_id` and `correlation_id`.
     SignIn,
+    /// The storage an export job's file is downloaded from (no Graph token): `x-ms-request-id`.
+    Storage,
 }
 
 /// How a request failed.
@@ -210,6 +212,7 @@ impl fmt::Display for GraphError {
         let labels = match self.service {
             Service::Graph => ("request-id", "correlation-id"),
             Service::SignIn => ("trace_id", "correlation_id"),
+            Service::Storage => ("x-ms-request-id", "correlation-id"),
         };
         let ids: Vec<String> =
             [(labels.0, &self.request_id), (labels.1, &self.correlation_id), ("activity-id", &self.activity_id)]

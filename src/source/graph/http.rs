@@ -26,7 +26,7 @@ use super::auth::Auth;
 use super::error::{permission_hint, url_path, FailureKind, GraphError, Service};
 use super::options::Secret;
 use super::permissions::forbidden_hint;
-use super::ratelimit::{RateLimiter, DEFAULT_LIMIT, DEFAULT_WINDOW};
+use super::ratelimit::{RateLimiter, DEFAULT_LIMIT, DEFAULT_WINDOW, EXPORT_LIMIT_APP, EXPORT_WINDOW};
 use super::retry::{decide, parse_retry_after, Attempt, Decision, OnThrottle, Outcome, RetryPolicy, TokenState};
 use crate::error::Error;
 
@@ -162,6 +162,8 @@ pub(crate) struct Transport {
     pub policy: RetryPolicy,
     /// Graph's budget of the Intune device APIs.
     pub limiter: RateLimiter,
+    /// The budget of report export jobs, of their own (creating and polling jobs).
+    pub export_limiter: RateLimiter,
     permits: Semaphore,
     pub stats: Stats,
 }
@@ -178,9 +180,16 @@ impl Transport {
             http,
             policy,
             limiter: RateLimiter::new(DEFAULT_LIMIT, DEFAULT_WINDOW),
+            export_limiter: RateLimiter::new(EXPORT_LIMIT_APP, EXPORT_WINDOW),
             permits: Semaphore::new(max_concurrency.max(1)),
             stats: Stats::default(),
         })
+    }
+
+    /// The same transport with another export-jobs budget: `limit` requests per `window`.
+    pub fn with_export_budget(mut self, limit: usize, window: Duration) -> Self {
+        self.export_limiter = RateLimiter::new(limit, window);
+        self
     }
 
     /// Sends a request until it succeeds, fails for good, or its policy gives up (see [`decide`]). The
@@ -422,12 +431,15 @@ struct Inner {
     auth: Auth,
     graph: String,
     graph_origin: Option<url::Origin>,
+    /// Export-job requests go one at a time (see [`GraphClient::export_job`]).
+    export_turn: tokio::sync::Mutex<()>,
 }
 
 impl GraphClient {
     pub fn new(graph: String, auth: Auth, transport: Transport) -> Self {
         let graph_origin = url::Url::parse(&graph).ok().map(|u| u.origin());
-        GraphClient { inner: Arc::new(Inner { transport, auth, graph, graph_origin }), phase: None }
+        let export_turn = tokio::sync::Mutex::new(());
+        GraphClient { inner: Arc::new(Inner { transport, auth, graph, graph_origin, export_turn }), phase: None }
     }
 
     /// A handle on the same client whose requests (retries included) are also counted in the returned
@@ -517,6 +529,30 @@ impl GraphClient {
     ) -> Result<Reply, Failure> {
         let budget = Budget { limiter, weight: 1 };
         self.send_as(&Method::POST, url, Body::Json(body), policy, budget, OnThrottle::Retry).await
+    }
+
+    /// A request of the report export jobs (create, poll), within their own budget. They go one at a
+    /// time: the budget counts a request when it lets it through, Graph when it arrives, and a request
+    /// let through but kept waiting (for a connection slot, for the token) could otherwise arrive
+    /// together with later ones and make Graph count more in a minute than the budget let through.
+    pub async fn export_job(&self, method: &Method, url: &str, body: Body<'_>) -> Result<Reply, Failure> {
+        let _turn = self.inner.export_turn.lock().await;
+        let transport = &self.inner.transport;
+        let budget = Budget { limiter: &transport.export_limiter, weight: 1 };
+        self.send_as(method, url, body, &transport.policy, budget, OnThrottle::Retry).await
+    }
+
+    /// The HTTP client itself, for a request that must carry no Graph token (an export's download).
+    pub fn plain_http(&self) -> &reqwest::Client {
+        &self.inner.transport.http
+    }
+
+    /// Counts a request sent outside [`Transport::send`] (an export's download), in the run and the phase.
+    pub fn count_request(&self) {
+        Stats::add(&self.inner.transport.stats.requests, 1);
+        if let Some(phase) = &self.phase {
+            Stats::add(phase, 1);
+        }
     }
 
     async fn send(

@@ -36,6 +36,7 @@ mod batch;
 mod claims;
 mod devices;
 mod error;
+mod export;
 mod groups;
 mod http;
 mod notifications;
@@ -57,17 +58,20 @@ use serde::Serialize;
 pub use claims::{permissions_of, TokenPermissions};
 pub use devices::Overview;
 pub use error::{FailureKind, GraphError, Service};
+pub use export::DEVICES_SELECT as EXPORT_DEVICES_SELECT;
 pub use notifications::{
     Notification, Recipients, SendAnswer, SendOutcome, SendPermission, Sender, DEFAULT_SEND_TIMEOUT, WRITE_LIMIT,
     WRITE_WINDOW,
 };
 pub use options::{
-    credential_from_env, credential_from_flags, AppsVia, Browser, Cloud, Credential, FederatedToken, GraphOptions,
-    IdentityEndpoint, ManagedIdentity, Prompt, Secret, SignInFlags, DEFAULT_MAX_CONCURRENCY, MAX_GROUPS,
+    credential_from_env, credential_from_flags, AppsVia, Browser, Cloud, Credential, DevicesVia, ExportJobSettings,
+    FederatedToken, GraphOptions, IdentityEndpoint, ManagedIdentity, Prompt, Secret, SignInFlags,
+    DEFAULT_EXPORT_JOB_TIMEOUT, DEFAULT_MAX_CONCURRENCY, MAX_GROUPS,
 };
 pub use permissions::{token_grants, Need, NEEDS};
 
 use crate::error::Error;
+use crate::inventory::count_check::ReadBy;
 use crate::inventory::{CountCheck, Inventory, SourceInfo, TenantFacts};
 use crate::source::progress::{Phase, ProgressObserver};
 use crate::source::snapshot::{Snapshot, SnapshotSource};
@@ -155,23 +159,29 @@ async fn read_with(
     // they are read at the same time. Per-device app reads need the device list, so they come after it.
     let read_devices = timed(client, "devices", |client| async move {
         let phase = Phase::start(progress, "devices", None);
-        let devices = devices::read_devices(&client, &phase).await;
+        let devices = match options.devices_via {
+            DevicesVia::List => devices::read_devices(&client, &phase).await,
+            DevicesVia::Export => export::read_devices(&client, &options.export_jobs, &phase).await,
+        };
         phase.finish();
         devices
     });
     let read_tenant_apps = async {
-        match options.apps_via {
-            AppsVia::DetectedApps => Some(
-                timed(client, "apps", |client| async move {
-                    let phase = Phase::start(progress, "apps", None);
-                    let apps = apps::read_detected_apps(&client, &options.catalog, &phase).await;
-                    phase.finish();
-                    apps
-                })
-                .await,
-            ),
-            AppsVia::PerDevice => None,
+        if options.apps_via == AppsVia::PerDevice {
+            return None;
         }
+        Some(
+            timed(client, "apps", |client| async move {
+                let phase = Phase::start(progress, "apps", None);
+                let apps = match options.apps_via {
+                    AppsVia::Export => export::read_apps(&client, &options.catalog, &options.export_jobs, &phase).await,
+                    _ => apps::read_detected_apps(&client, &options.catalog, &phase).await,
+                };
+                phase.finish();
+                apps
+            })
+            .await,
+        )
     };
     let read_tenant = timed(client, "tenant", |client| async move {
         let phase = Phase::start(progress, "tenant", Some(2));
@@ -233,7 +243,11 @@ async fn read_with(
             graph: Some(format!("{}/beta", client.graph())),
         },
     );
-    snapshot.gaps.extend(devices.count_check.as_ref().and_then(|c| count_gap(c, options.require_count_match)));
+    let read_by = match options.devices_via {
+        DevicesVia::List => ReadBy::Listing,
+        DevicesVia::Export => ReadBy::Export,
+    };
+    snapshot.gaps.extend(devices.count_check.as_ref().and_then(|c| count_gap(c, options.require_count_match, read_by)));
     snapshot.complete = snapshot.gaps.is_empty();
     snapshot.tenant = tenant.section;
     snapshot.managed_devices = devices.devices;
@@ -247,13 +261,14 @@ async fn read_with(
 }
 
 /// The gap of a device count below Graph's counter, when the user trusts the counter.
-fn count_gap(check: &CountCheck, require_count_match: bool) -> Option<String> {
+fn count_gap(check: &CountCheck, require_count_match: bool, read_by: ReadBy) -> Option<String> {
     (require_count_match && check.shortfall() > 0).then(|| {
         format!(
-            "Graph's managedDeviceOverview counts {} devices but only {} were listed ({} missing), and \
+            "Graph's managedDeviceOverview counts {} devices but only {} {} ({} missing), and \
              --require-count-match trusts the counter",
             check.graph_count,
             check.devices_read,
+            read_by.were_read(),
             check.shortfall()
         )
     })
@@ -282,7 +297,21 @@ fn client_for(options: &GraphOptions, policy: RetryPolicy) -> Result<GraphClient
     }
     let endpoints = options::endpoints(options)?;
     let auth = auth::Auth::new(options, &endpoints)?;
-    Ok(GraphClient::new(endpoints.graph.clone(), auth, Transport::new(policy, options.max_concurrency)?))
+    let mut transport = Transport::new(policy, options.max_concurrency)?;
+    if export_jobs_per_user(&options.credential) {
+        // A person's export jobs are limited per user, more tightly than an app's.
+        transport = transport.with_export_budget(ratelimit::EXPORT_LIMIT_DELEGATED, ratelimit::EXPORT_WINDOW);
+    }
+    Ok(GraphClient::new(endpoints.graph.clone(), auth, transport))
+}
+
+/// Whether the export jobs' budget is a user's (8 a minute) rather than an app's (48): an admin signs
+/// in, or a ready token is a person's (it carries delegated scopes).
+fn export_jobs_per_user(credential: &Credential) -> bool {
+    match credential {
+        Credential::Token(token) => permissions_of(token.expose()).is_some_and(|granted| !granted.scopes.is_empty()),
+        other => other.is_delegated(),
+    }
 }
 
 /// Runs one phase on its own handle of the client, and times it and counts its requests.
@@ -310,6 +339,19 @@ mod tests {
     use serde_json::json;
     use wiremock::matchers::{method, path, path_regex};
     use wiremock::{Mock, MockServer, ResponseTemplate};
+
+    #[test]
+    fn a_person_s_export_jobs_have_a_user_s_budget() {
+        use super::permissions::tests::token_with;
+        assert!(export_jobs_per_user(&Credential::DeviceCode));
+        assert!(export_jobs_per_user(&Credential::Interactive { redirect_port: None }));
+        assert!(!export_jobs_per_user(&Credential::Secret(Secret::new("s"))));
+        let admin = token_with(json!({"scp": "DeviceManagementManagedDevices.Read.All"}));
+        assert!(export_jobs_per_user(&Credential::Token(Secret::new(admin))));
+        let app = token_with(json!({"roles": ["DeviceManagementManagedDevices.Read.All"]}));
+        assert!(!export_jobs_per_user(&Credential::Token(Secret::new(app))));
+        assert!(!export_jobs_per_user(&Credential::Token(Secret::new("opaque"))));
+    }
 
     async fn tenant(server: &MockServer, overview: u64) -> Vec<(String, String)> {
         testkit::mount_token(server, 3600).await;

@@ -89,6 +89,8 @@ pub enum AppsVia {
     DetectedApps,
     /// Each device's detected apps, 20 devices per `$batch`: one inner request per device.
     PerDevice,
+    /// Intune's `AppInvRawData` report through export jobs, one job per app name of the catalogue.
+    Export,
 }
 
 impl AppsVia {
@@ -96,6 +98,7 @@ impl AppsVia {
         match self {
             AppsVia::DetectedApps => "detected-apps",
             AppsVia::PerDevice => "per-device",
+            AppsVia::Export => "export",
         }
     }
 }
@@ -112,7 +115,61 @@ impl FromStr for AppsVia {
         match s.trim().to_ascii_lowercase().as_str() {
             "detected-apps" => Ok(AppsVia::DetectedApps),
             "per-device" => Ok(AppsVia::PerDevice),
-            _ => Err(Error::Usage(format!("unknown --apps-via `{s}`: expected detected-apps or per-device"))),
+            "export" => Ok(AppsVia::Export),
+            _ => Err(Error::Usage(format!("unknown --apps-via `{s}`: expected detected-apps, per-device or export"))),
+        }
+    }
+}
+
+/// How the managed devices are read.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum DevicesVia {
+    /// `managedDevices` listings, one per platform shard.
+    #[default]
+    List,
+    /// Intune's `Devices` report through an export job: the enrolling user of every device, and one
+    /// download however large the tenant.
+    Export,
+}
+
+impl DevicesVia {
+    pub fn name(self) -> &'static str {
+        match self {
+            DevicesVia::List => "list",
+            DevicesVia::Export => "export",
+        }
+    }
+}
+
+impl fmt::Display for DevicesVia {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
+/// How report export jobs are run (`--devices-via export`, `--apps-via export`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ExportJobSettings {
+    /// A job not `completed` this long after it was submitted is given up and submitted again
+    /// (`--export-job-timeout`).
+    pub timeout: Duration,
+    /// The wait before the first status poll; each later wait is half as long again, up to `max_poll`.
+    pub first_poll: Duration,
+    pub max_poll: Duration,
+    /// Submissions of one job at most (the first included).
+    pub attempts: u32,
+}
+
+/// The default `--export-job-timeout`.
+pub const DEFAULT_EXPORT_JOB_TIMEOUT: Duration = Duration::from_secs(900);
+
+impl Default for ExportJobSettings {
+    fn default() -> Self {
+        ExportJobSettings {
+            timeout: DEFAULT_EXPORT_JOB_TIMEOUT,
+            first_poll: Duration::from_secs(1),
+            max_poll: Duration::from_secs(15),
+            attempts: 3,
         }
     }
 }
@@ -279,6 +336,9 @@ pub struct GraphOptions {
     pub client_id: Option<String>,
     pub credential: Credential,
     pub apps_via: AppsVia,
+    pub devices_via: DevicesVia,
+    /// How export jobs are polled and given up (with `--devices-via export`, `--apps-via export`).
+    pub export_jobs: ExportJobSettings,
     /// Requests in flight at once, across all tasks (default 8).
     pub max_concurrency: usize,
     /// Group ids whose transitive user members are read (at most 25).
@@ -299,7 +359,7 @@ pub struct GraphOptions {
 }
 
 impl GraphOptions {
-    /// The defaults: global cloud, detected apps, 8 requests at once, no groups.
+    /// The defaults: global cloud, device listings, detected apps, 8 requests at once, no groups.
     pub fn new(credential: Credential) -> Self {
         GraphOptions {
             cloud: Cloud::Global,
@@ -309,6 +369,8 @@ impl GraphOptions {
             client_id: None,
             credential,
             apps_via: AppsVia::DetectedApps,
+            devices_via: DevicesVia::List,
+            export_jobs: ExportJobSettings::default(),
             max_concurrency: DEFAULT_MAX_CONCURRENCY,
             groups: Vec::new(),
             catalog: AppCatalog::default(),
@@ -480,7 +542,7 @@ fn checked_base(flag: &str, value: &str) -> Result<String, Error> {
     Ok(url.as_str().trim_end_matches('/').to_owned())
 }
 
-fn is_loopback(url: &url::Url) -> bool {
+pub(crate) fn is_loopback(url: &url::Url) -> bool {
     match url.host() {
         Some(url::Host::Ipv4(ip)) => ip.is_loopback(),
         Some(url::Host::Ipv6(ip)) => ip.is_loopback(),
@@ -549,7 +611,8 @@ mod tests {
         assert_eq!(Cloud::China.graph_url(), "https://microsoftgraph.chinacloudapi.cn");
         assert_eq!("per-device".parse::<AppsVia>().unwrap(), AppsVia::PerDevice);
         assert_eq!("detected-apps".parse::<AppsVia>().unwrap(), AppsVia::DetectedApps);
-        assert!("export".parse::<AppsVia>().is_err());
+        assert_eq!("export".parse::<AppsVia>().unwrap(), AppsVia::Export);
+        assert!("listing".parse::<AppsVia>().is_err());
     }
 
     #[test]

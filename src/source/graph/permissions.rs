@@ -33,6 +33,9 @@ pub struct Need {
     pub intune_role: Option<&'static str>,
     /// Anything else to know.
     pub note: Option<&'static str>,
+    /// What to grant when Graph refuses a request although the token has `permission` (a 403 says it).
+    #[serde(skip)]
+    pub refused_anyway: Option<&'static str>,
     /// Pieces of the request paths that need it (matched case-insensitively; the longest match wins).
     #[serde(skip)]
     pub paths: &'static [&'static str],
@@ -52,6 +55,7 @@ pub const NEEDS: &[Need] = &[
         requested_by_delegated_sign_in: true,
         intune_role: Some("one that reads managed devices and apps (e.g. Read Only Operator)"),
         note: None,
+        refused_anyway: None,
         paths: &[
             "/deviceManagement/managedDevices",
             "/deviceManagement/managedDeviceOverview",
@@ -67,6 +71,7 @@ pub const NEEDS: &[Need] = &[
         requested_by_delegated_sign_in: true,
         intune_role: None,
         note: None,
+        refused_anyway: None,
         paths: &["/groups/"],
     },
     Need {
@@ -77,6 +82,7 @@ pub const NEEDS: &[Need] = &[
         requested_by_delegated_sign_in: true,
         intune_role: Some("one that reads the tenant's settings (e.g. Read Only Operator)"),
         note: Some("without it the rule is unknown, never a failure"),
+        refused_anyway: None,
         paths: &["/deviceManagement/applePushNotificationCertificate"],
     },
     Need {
@@ -87,22 +93,25 @@ pub const NEEDS: &[Need] = &[
         requested_by_delegated_sign_in: true,
         intune_role: Some("one that reads the tenant's settings (e.g. Read Only Operator)"),
         note: Some("without it the rule is unknown, never a failure"),
+        refused_anyway: None,
         paths: &["/deviceManagement/androidManagedStoreAccountEnterpriseSettings"],
     },
     Need {
         feature: "--devices-via export",
-        purpose: "Intune's Devices report through export jobs",
+        purpose: "Intune's Devices report (and AppInvRawData, --apps-via export) through report export jobs",
         permission: MANAGED_DEVICES_READ,
-        also_granted_by: &[
-            "DeviceManagementManagedDevices.ReadWrite.All",
-            "DeviceManagementConfiguration.ReadWrite.All",
-            "DeviceManagementApps.ReadWrite.All",
-        ],
+        also_granted_by: &["DeviceManagementManagedDevices.ReadWrite.All"],
         requested_by_delegated_sign_in: false,
         intune_role: Some("one that reads managed devices (e.g. Read Only Operator)"),
         note: Some(
-            "Graph's reference page for creating an export job lists only the ReadWrite permissions; if the job \
-             is refused with Read.All, grant DeviceManagementManagedDevices.ReadWrite.All",
+            "reading a job takes Read.All, but Graph's reference page for creating one lists only ReadWrite \
+             permissions (DeviceManagementManagedDevices.ReadWrite.All, DeviceManagementConfiguration.ReadWrite.All, \
+             DeviceManagementApps.ReadWrite.All): if the tenant refuses to create a job with Read.All, grant \
+             DeviceManagementManagedDevices.ReadWrite.All",
+        ),
+        refused_anyway: Some(
+            "Graph's reference page for creating an export job lists only ReadWrite permissions: grant \
+             DeviceManagementManagedDevices.ReadWrite.All, or read the devices with --devices-via list",
         ),
         paths: &["/deviceManagement/reports/exportJobs"],
     },
@@ -121,6 +130,7 @@ pub const NEEDS: &[Need] = &[
              audit never needs it. Graph's reference pages of the two send actions list \
              DeviceManagementManagedDevices.ReadWrite.All, so it is accepted too",
         ),
+        refused_anyway: None,
         paths: &["/sendCustomNotificationToCompanyPortal"],
     },
 ];
@@ -225,15 +235,13 @@ pub fn forbidden_hint(path: &str, token: Option<&str>, message: Option<&str>) ->
     let permission = need.permission;
     let grants = token.and_then(Grants::of_token);
     let user_refused = message.is_some_and(|m| m.contains("User is not authorized"));
+    // Where the token has (or may have) the permission, what else Graph may want.
+    let or_else = |hint: String| match need.refused_anyway {
+        Some(advice) => format!("{hint}; {advice}"),
+        None => hint,
+    };
     Some(match grants {
-        Some(grants @ Grants::Scopes(_)) if grants.include(permission) || user_refused => match need.intune_role {
-            Some(role) => format!(
-                "the signed-in admin's Intune role does not allow this: the token has {permission}, but Intune also \
-                 checks the admin's own role; ask for an Intune role {role} (Intune admin center > Tenant \
-                 administration > Roles)"
-            ),
-            None => format!("Graph refused although the token has {permission}: check the admin's directory role"),
-        },
+        Some(grants @ Grants::Scopes(_)) if grants.include(permission) || user_refused => or_else(role_hint(need)),
         Some(grants) if !grants.include(permission) => {
             let how = match grants {
                 Grants::Roles(_) => "grant it to the app registration as an application permission, with admin consent",
@@ -243,15 +251,28 @@ pub fn forbidden_hint(path: &str, token: Option<&str>, message: Option<&str>) ->
             };
             format!("the token lacks {permission} ({}): {how}", grants.describe())
         }
-        Some(_) => format!(
+        Some(_) => or_else(format!(
             "Graph refused although the token has {permission}: check that the tenant has an Intune license and \
              that admin consent is current"
-        ),
-        None => format!(
+        )),
+        None => or_else(format!(
             "missing permission {permission}: grant it to the app as an application permission, with admin consent \
              (or as a delegated permission for an admin's sign-in)"
-        ),
+        )),
     })
+}
+
+/// A 403 to an admin whose token has the permission: Intune's own role check refused it.
+fn role_hint(need: &Need) -> String {
+    let permission = need.permission;
+    match need.intune_role {
+        Some(role) => format!(
+            "the signed-in admin's Intune role does not allow this: the token has {permission}, but Intune also \
+             checks the admin's own role; ask for an Intune role {role} (Intune admin center > Tenant \
+             administration > Roles)"
+        ),
+        None => format!("Graph refused although the token has {permission}: check the admin's directory role"),
+    }
 }
 
 /// The `permissions` command's table, wrapped to the terminal's width when there is one.
@@ -391,5 +412,25 @@ pub(crate) mod tests {
         let hint = forbidden_hint(path, Some("opaque"), None).unwrap();
         assert!(hint.starts_with("missing permission DeviceManagementManagedDevices.Read.All"), "{hint}");
         assert_eq!(forbidden_hint("/v1.0/me", Some(&app), None), None);
+    }
+
+    #[test]
+    fn a_refused_export_job_with_read_all_points_to_read_write() {
+        let jobs = "/beta/deviceManagement/reports/exportJobs";
+        let read_all = token_with(serde_json::json!({"roles": [MANAGED_DEVICES_READ]}));
+        let hint = forbidden_hint(jobs, Some(&read_all), None).unwrap();
+        assert!(hint.starts_with("Graph refused although the token has DeviceManagementManagedDevices.Read.All"));
+        assert!(
+            hint.ends_with(
+                "grant DeviceManagementManagedDevices.ReadWrite.All, or read the devices with --devices-via list"
+            ),
+            "{hint}"
+        );
+        let without = forbidden_hint(jobs, Some(&token_with(serde_json::json!({"roles": []}))), None).unwrap();
+        assert!(without.starts_with("the token lacks") && !without.contains("ReadWrite"), "{without}");
+        let devices = forbidden_hint("/beta/deviceManagement/managedDevices", Some(&read_all), None).unwrap();
+        assert!(!devices.contains("export"), "{devices}");
+        let apps_only = token_with(serde_json::json!({"roles": ["DeviceManagementApps.ReadWrite.All"]}));
+        assert_eq!(token_grants(&apps_only, MANAGED_DEVICES_READ), Some(false), "no broader permission of devices");
     }
 }

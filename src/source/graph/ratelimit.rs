@@ -2,7 +2,8 @@
 //!
 //! Intune allows 2000 requests per 20 s per app and tenant. The client stays under it with a sliding
 //! window of 1800 requests per 20 s, so that a run rarely sees a 429 at all. A `$batch` envelope counts
-//! as one request per inner request, as Graph counts it.
+//! as one request per inner request, as Graph counts it. Report export jobs have a budget of their own
+//! (48 per app per minute, 8 per user): a second limiter of the same kind, 44 (or 7) per minute.
 //!
 //! When Graph throttles anyway (its budget may be lower, or shared with other apps), every task reacts,
 //! since the budget is per app:
@@ -26,6 +27,11 @@ use tokio::time::Instant;
 /// The default budget: 1800 requests per 20 s.
 pub(crate) const DEFAULT_LIMIT: usize = 1800;
 pub(crate) const DEFAULT_WINDOW: Duration = Duration::from_secs(20);
+/// The budget of report export jobs (creating and polling them): Intune allows 48 requests per app and
+/// 8 per user (delegated) per minute, and 100 per tenant; the client keeps a little below, as above.
+pub(crate) const EXPORT_LIMIT_APP: usize = 44;
+pub(crate) const EXPORT_LIMIT_DELEGATED: usize = 7;
+pub(crate) const EXPORT_WINDOW: Duration = Duration::from_secs(60);
 /// The longest interval between two requests when pacing (at least one request a second).
 const MAX_SPACING: Duration = Duration::from_secs(1);
 /// Pacing intervals shrink by this factor per second.

@@ -15,12 +15,42 @@ use crate::inventory::{AppCatalog, AppEvidence, SourceInfo};
 
 const WHAT: &str = "discovered-apps export";
 
+/// Reads the discovered-apps export into `builder`: the apps the rules look at, on their devices.
 pub fn read_apps<R: Read>(
     input: R,
     path: &Path,
     catalog: &AppCatalog,
     builder: &mut InventoryBuilder,
     source: &mut SourceInfo,
+) -> Result<(), Error> {
+    read_app_rows(input, path, catalog, source, |row| {
+        let interner = builder.interner();
+        let app = AppEvidence {
+            name: interner.get(row.name),
+            id: interner.opt(row.package_id),
+            version: interner.opt(row.version),
+        };
+        builder.attach_app(row.device_id, app);
+    })
+}
+
+/// One row of the discovered-apps export that the rules look at.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct AppRow<'r> {
+    pub device_id: &'r str,
+    pub name: &'r str,
+    pub version: Option<&'r str>,
+    pub package_id: Option<&'r str>,
+}
+
+/// Reads the discovered-apps export, handing `each` every row of an app the rules look at (by name or
+/// package id, as `catalog` matches them); every other row is dropped as it is read.
+pub fn read_app_rows<R: Read>(
+    input: R,
+    path: &Path,
+    catalog: &AppCatalog,
+    source: &mut SourceInfo,
+    mut each: impl FnMut(&AppRow<'_>),
 ) -> Result<(), Error> {
     let mut csv = Csv::new(input, path, WHAT, false)?;
     let columns = Columns::find(&csv.headers, &APP_COLUMNS);
@@ -71,9 +101,7 @@ pub fn read_apps<R: Read>(
             continue;
         }
         let version = row.first(col(App::Version))?;
-        let interner = builder.interner();
-        let app = AppEvidence { name: interner.get(name), id: interner.opt(app_id), version: interner.opt(version) };
-        builder.attach_app(device_id, app);
+        each(&AppRow { device_id, name, version, package_id: app_id });
     }
     source.warnings.extend(csv.repeated_headers_warning(path, WHAT));
     Ok(())

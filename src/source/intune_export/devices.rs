@@ -19,11 +19,24 @@ const WHAT: &str = "devices export";
 /// Reads the devices export into `builder`. `open` gives the file from its start: it is called a
 /// second time when the order of its slash dates has to be found first.
 pub fn read_devices<R: Read>(
-    mut open: impl FnMut() -> Result<R, Error>,
+    open: impl FnMut() -> Result<R, Error>,
     path: &Path,
     options: &ExportOptions,
     builder: &mut InventoryBuilder,
     source: &mut SourceInfo,
+) -> Result<(), Error> {
+    read_device_records(open, path, options, source, |record| builder.push_record(record).map(|_| ()))
+}
+
+/// Reads the devices export, handing each row's record to `each` (an Err of it names what is wrong
+/// with the row; the error adds the file and line). `open` is as for [`read_devices`]; warnings and
+/// gaps go to `source`.
+pub fn read_device_records<R: Read>(
+    mut open: impl FnMut() -> Result<R, Error>,
+    path: &Path,
+    options: &ExportOptions,
+    source: &mut SourceInfo,
+    mut each: impl FnMut(&DeviceRecord<'_>) -> Result<(), String>,
 ) -> Result<(), Error> {
     let mut csv = Csv::new(open()?, path, WHAT, false)?;
     let columns = Columns::find(&csv.headers, &DEVICE_COLUMNS);
@@ -44,7 +57,7 @@ pub fn read_devices<R: Read>(
     while let Some(line) = csv.next_row(&mut record, path)? {
         let row = Row { record: &record, line, path, headers: &csv.headers };
         let device = rows.record(&row)?;
-        builder.push_record(&device).map_err(|why| Error::input(path, format!("line {line}: {why}")))?;
+        each(&device).map_err(|why| Error::input(path, format!("line {line}: {why}")))?;
     }
     source.warnings.extend(csv.repeated_headers_warning(path, WHAT));
     rows.warnings(path, source);
@@ -231,11 +244,15 @@ impl DeviceRows {
     /// marker is no one to send to: left out, and counted.
     fn users<'r>(&mut self, row: &Row<'r>) -> Result<RowUsers<'r>, Error> {
         let (mut upn, mut user_id) = (self.cell(row, Dev::Upn)?, self.cell(row, Dev::UserId)?);
+        let mut deleted_id = None;
         if let Some(deleted) = upn.filter(|upn| values::has_deleted_user_marker(upn)) {
             self.deleted_users.note(row.line, deleted);
+            deleted_id = user_id;
             (upn, user_id) = (None, None);
         }
         let (enrolled_by_upn, enrolled_by_id) = match self.cell(row, Dev::EnrolledBy)? {
+            // The deleted primary user, named by id, is no one to send to either.
+            Some(id) if deleted_id.is_some_and(|deleted| deleted.eq_ignore_ascii_case(id)) => (None, None),
             Some(id) if values::is_user_id(id) => (None, Some(id)),
             Some(deleted) if values::has_deleted_user_marker(deleted) => {
                 self.deleted_users.note(row.line, deleted);

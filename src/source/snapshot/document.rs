@@ -25,9 +25,11 @@ pub struct SnapshotSource {
 }
 
 /// The snapshot document, owned (what `fetch` and `sim snapshot` write, through [`super::write`]).
+/// `D` is how each device is written: Graph's device as read (the default), or another shape of it
+/// (`sim snapshot --full-objects` writes every property of the managedDevice).
 #[derive(Debug, Clone, Default, PartialEq, Serialize)]
 #[serde(rename_all = "camelCase")]
-pub struct Snapshot {
+pub struct Snapshot<D = GraphDevice<'static>> {
     pub kind: String,
     pub version: u64,
     pub captured_at: String,
@@ -39,7 +41,7 @@ pub struct Snapshot {
     /// The tenant checks (absent when neither was read; see [`TenantSection`]).
     #[serde(skip_serializing_if = "TenantSection::is_empty")]
     pub tenant: TenantSection,
-    pub managed_devices: Vec<GraphDevice<'static>>,
+    pub managed_devices: Vec<D>,
     pub detected_apps: Vec<GraphDetectedApp>,
     pub groups: Vec<GraphGroup>,
 }
@@ -53,6 +55,22 @@ impl Snapshot {
             source,
             complete: true,
             ..Default::default()
+        }
+    }
+
+    /// The same document with `devices` in place of its own (written another way).
+    pub fn with_devices<D>(self, devices: Vec<D>) -> Snapshot<D> {
+        Snapshot {
+            kind: self.kind,
+            version: self.version,
+            captured_at: self.captured_at,
+            source: self.source,
+            complete: self.complete,
+            gaps: self.gaps,
+            tenant: self.tenant,
+            managed_devices: devices,
+            detected_apps: self.detected_apps,
+            groups: self.groups,
         }
     }
 

@@ -12,6 +12,8 @@ use std::fs::File;
 use std::io::{self, BufReader, BufWriter, Read, Write};
 use std::path::Path;
 
+use serde::Serialize;
+
 use super::document::Snapshot;
 use super::problem::empty_file;
 use crate::error::Error;
@@ -103,13 +105,13 @@ impl<R: Read> Read for Compressed<R> {
 
 /// Writes `snapshot` to `path`: zstd-compressed when the name ends in `.zst`, plain JSON otherwise;
 /// through a temporary file in the same folder, renamed into place.
-pub fn write(path: &Path, snapshot: &Snapshot) -> Result<(), Error> {
+pub fn write<D: Serialize>(path: &Path, snapshot: &Snapshot<D>) -> Result<(), Error> {
     let compressed = is_compressed(path);
     output::write_file(path, |out| write_to(out, compressed, snapshot))
 }
 
 /// `out` is already buffered ([`output::PendingFile`]).
-fn write_to(out: &mut dyn Write, compressed: bool, snapshot: &Snapshot) -> io::Result<()> {
+fn write_to<D: Serialize>(out: &mut dyn Write, compressed: bool, snapshot: &Snapshot<D>) -> io::Result<()> {
     const BUFFER: usize = 1 << 20;
     if !compressed {
         return serde_json::to_writer(out, snapshot).map_err(io::Error::from);
@@ -124,7 +126,7 @@ fn write_to(out: &mut dyn Write, compressed: bool, snapshot: &Snapshot) -> io::R
 }
 
 /// Writes the JSON of `snapshot` through `out`; what was behind the buffer, all written to.
-fn write_json<W: Write>(mut out: BufWriter<W>, snapshot: &Snapshot) -> io::Result<W> {
+fn write_json<W: Write, D: Serialize>(mut out: BufWriter<W>, snapshot: &Snapshot<D>) -> io::Result<W> {
     serde_json::to_writer(&mut out, snapshot)?;
     out.into_inner().map_err(io::IntoInnerError::into_error)
 }

@@ -88,6 +88,42 @@ fn microsoft_example_device_list_loads_as_a_snapshot() {
     assert_eq!(device.last_sync.map(|t| t.to_rfc3339()).as_deref(), Some("2017-01-01T08:02:49.320597600+00:00"));
 }
 
+/// A device as Graph returns it without `$select` (every property: nested objects, arrays, numbers,
+/// `@odata.type`) reads as the same device with only the selected properties, in any chunks.
+#[test]
+fn full_graph_objects_read_as_their_selected_properties() {
+    let example: serde_json::Value =
+        serde_json::from_str(include_str!("../../../tests/fixtures/graph-docs/managedDevice-get-beta.example.json"))
+            .unwrap();
+    let mut full = example["value"].clone();
+    full["operatingSystem"] = "iPadOS".into();
+    assert!(full.as_object().unwrap().len() > 70 && full["hardwareInformation"].as_object().unwrap().len() > 20);
+    let selected: serde_json::Map<String, serde_json::Value> = crate::source::wire::DEVICE_SELECT
+        .iter()
+        .filter_map(|&name| Some((name.to_owned(), full.get(name)?.clone())))
+        .collect();
+    let document = |device: serde_json::Value| {
+        let other =
+            serde_json::json!({"id": "d2", "operatingSystem": "Android", "deviceActionResults": [{"x": [1, {}]}]});
+        serde_json::json!({
+            "kind": "intune-reach.snapshot", "version": 1, "complete": true, "managedDevices": [device, other],
+            "detectedApps": [{"displayName": "Company Portal", "managedDevices": [{"id": full["id"]}]}],
+        })
+        .to_string()
+    };
+    let expected = outcome(document(selected.into()).as_bytes(), CHUNK, 1);
+    let full_document = document(full.clone());
+    for chunk in [5, 64, 1000, CHUNK] {
+        assert_eq!(outcome(full_document.as_bytes(), chunk, 2), expected, "chunk {chunk}");
+    }
+    let inventory = parse_str(&full_document).unwrap();
+    let device = &inventory.devices[0];
+    assert_eq!((device.id.as_str(), device.platform), (full["id"].as_str().unwrap(), Platform::Ios));
+    assert_eq!(device.shared_device, Some(true), "hardwareInformation.isSharedDevice is read inside the full object");
+    assert_eq!(device.management_state.as_deref(), Some("retirePending"));
+    assert_eq!(device.apps.len(), 1);
+}
+
 #[test]
 fn keys_in_any_order_unknown_keys_ignored_and_escapes_read() {
     let inv = parse_str(

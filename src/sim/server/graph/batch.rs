@@ -97,6 +97,9 @@ impl Shared {
             Route::Batch(_) => bad_request(ctx, "A batch request cannot contain another batch request."),
             // The client sends each notification on its own; the simulator does not run sends in a batch.
             Route::Send(_) => bad_request(ctx, "Notification sends are not simulated inside $batch."),
+            Route::ExportJobs(_) | Route::ExportDownload(_) => {
+                bad_request(ctx, "Report export jobs are not simulated inside a batch request.")
+            }
             Route::Token(_) | Route::SimSends | Route::NotFound => not_found(ctx),
         }
     }

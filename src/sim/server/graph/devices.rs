@@ -5,7 +5,8 @@
 //! `$select` is checked as Graph checks it: a name that is no property of the beta `managedDevice`
 //! ([`MANAGED_DEVICE_PROPERTIES`]) is a 400 ("Could not find a property named ..."). A known property
 //! the simulated tenant has no value for is `null`; `hardwareInformation` is blank in listings (its
-//! strings `null`, its flags `false`), as Graph leaves it, and filled only by a one-device GET.
+//! strings `null`, its flags `false`) and `enrolledByUserPrincipalName` empty, as Graph leaves them;
+//! a one-device GET fills both.
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
@@ -130,6 +131,17 @@ const TEXT_FIELDS: &[&str] = &[
     "lastSyncDateTime",
     "enrolledDateTime",
 ];
+
+/// `enrolledByUserPrincipalName` in [`TEXT_FIELDS`]: Graph leaves it empty in listings.
+const ENROLLED_BY: usize = 5;
+
+/// Property `field` of a device as a listing (`one` false) or a one-device read gives it.
+fn served_field<'a>(d: &'a GraphDevice<'static>, field: usize, one: bool) -> Option<&'a str> {
+    if field == ENROLLED_BY && !one {
+        return None;
+    }
+    device_field(d, field)
+}
 
 /// Property `field` (an index into [`TEXT_FIELDS`]) of a device.
 fn device_field<'a>(d: &'a GraphDevice<'static>, field: usize) -> Option<&'a str> {
@@ -389,7 +401,7 @@ impl Shared {
             match selection {
                 Selection::All => {
                     for (f, name) in TEXT_FIELDS.iter().enumerate().skip(1) {
-                        if let Some(value) = device_field(device, f) {
+                        if let Some(value) = served_field(device, f, one) {
                             buf.push(b',');
                             push_key(buf, name);
                             push_str(buf, value);
@@ -404,7 +416,7 @@ impl Shared {
                         buf.push(b',');
                         push_key(buf, name);
                         match property {
-                            Property::Text(f) => push_opt(buf, device_field(device, f)),
+                            Property::Text(f) => push_opt(buf, served_field(device, f, one)),
                             Property::Hardware => write_hardware(buf, device, one),
                             Property::Null => buf.extend_from_slice(b"null"),
                         }

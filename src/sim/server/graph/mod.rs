@@ -6,6 +6,7 @@
 //! - [`groups`]: group transitive members;
 //! - [`tenant_settings`]: the Apple MDM push certificate and the managed Google Play settings;
 //! - [`sends`]: the two custom notification sends, and the simulator's record of them;
+//! - [`export_jobs`]: report export jobs and the download of their files;
 //! - [`batch`]: `$batch`, which runs any of the above;
 //! - [`paging`]: `$top`, `$skiptoken` and keyset pages, shared by the listings.
 //!
@@ -17,6 +18,7 @@ mod apps;
 mod batch;
 mod device_apps;
 mod devices;
+pub(super) mod export_jobs;
 mod groups;
 mod paging;
 pub(super) mod sends;

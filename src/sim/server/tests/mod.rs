@@ -6,6 +6,7 @@
 mod apps;
 mod batch;
 mod devices;
+mod export_jobs;
 mod faults;
 mod groups;
 mod lifecycle;
