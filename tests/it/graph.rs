@@ -471,3 +471,21 @@ fn the_doctor_reports_counts_only() {
     }
     assert!(!table.contains(SECRET) && !stdout.contains(SECRET));
 }
+
+#[test]
+fn near_misses_read_from_graph_are_in_the_summary_exactly() {
+    let sim = Sim::new(1500, ServerOptions::default());
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().to_str().unwrap();
+    let output =
+        sim.command(&["audit", "--out", out, "--as-of", AS_OF, "--format", "json", "--quiet"]).output().unwrap();
+    assert_eq!(output.status.code(), Some(0), "{}", String::from_utf8_lossy(&output.stderr));
+    let summary: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
+    let truth = sim.tenant.near_misses(&intune_reach::inventory::AppCatalog::default());
+    assert_eq!(truth.len(), 3, "the generated tenant has localized and renamed apps: {truth:?}");
+    let expected: Vec<serde_json::Value> = truth
+        .iter()
+        .map(|m| serde_json::json!({"name": m.name, "devices": m.devices, "kind": m.kind, "config_key": m.config_key}))
+        .collect();
+    assert_eq!(summary["near_misses"], serde_json::Value::Array(expected), "the names and device counts Graph gave");
+}

@@ -16,8 +16,7 @@ use super::error::GraphError;
 use super::http::{encode, GraphClient};
 use super::paging::{read_all, Listing, Page};
 use crate::error::Error;
-use crate::inventory::AppCatalog;
-use crate::inventory::AppEvidence;
+use crate::inventory::{AppCatalog, AppEvidence, NearMiss, NearMisses};
 use crate::source::progress::Phase;
 use crate::source::wire::{DeviceRef, GraphDetectedApp};
 
@@ -27,26 +26,34 @@ pub(crate) fn is_wanted(catalog: &AppCatalog, app: &GraphDetectedApp) -> bool {
     !name.trim().is_empty() && catalog.kind_of(&AppEvidence { name: name.into(), id: None, version: None }).is_some()
 }
 
-/// Reads the tenant's detected apps that the rules look at, each with its devices; `phase` counts the
-/// apps whose devices were read.
+/// Reads the tenant's detected apps that the rules look at, each with its devices, and the near
+/// misses among the others (names that look like a receiving app or Google Play services, with their
+/// `deviceCount`); `phase` counts the apps whose devices were read.
 pub(crate) async fn read_detected_apps(
     client: &GraphClient,
     catalog: &AppCatalog,
     phase: &Phase,
-) -> Result<Vec<GraphDetectedApp>, Error> {
+) -> Result<(Vec<GraphDetectedApp>, Vec<NearMiss>), Error> {
     let mut apps: Vec<GraphDetectedApp> = Vec::new();
     let mut seen = HashSet::new();
+    let mut near_misses = NearMisses::new(catalog);
     let url = format!("{}/beta/deviceManagement/detectedApps", client.graph());
     read_all(client, &Listing::new("detectedApps", None), &url, |body| {
         let page: Page<GraphDetectedApp> = serde_json::from_slice(body)?;
         for app in page.value {
-            if is_wanted(catalog, &app) && seen.insert(app.id.clone()) {
-                apps.push(app);
+            if is_wanted(catalog, &app) {
+                if seen.insert(app.id.clone()) {
+                    apps.push(app);
+                }
+            } else if seen.insert(app.id.clone()) {
+                let devices = usize::try_from(app.device_count.unwrap_or(0)).unwrap_or(0);
+                near_misses.observe(app.display_name.as_deref().unwrap_or(""), app.publisher.as_deref(), devices);
             }
         }
         Ok(page.next_link)
     })
     .await?;
+    let near_misses = near_misses.into_list();
     phase.total_known(apps.len() as u64);
 
     let mut tasks = JoinSet::new();
@@ -75,7 +82,7 @@ pub(crate) async fn read_detected_apps(
             app.managed_devices = devices;
         }
     }
-    Ok(apps)
+    Ok((apps, near_misses))
 }
 
 async fn read_app_devices(client: &GraphClient, listing: &Listing, app_id: &str) -> Result<Vec<DeviceRef>, Error> {
@@ -114,7 +121,9 @@ mod tests {
             .respond_with(ResponseTemplate::new(200).set_body_json(json!({
                 "value": [
                     {"id": "a1", "displayName": " company portal ", "version": "5.0.6", "platform": "ios", "deviceCount": 2},
-                    {"id": "a2", "displayName": "Outlook", "version": "1", "platform": "ios"}
+                    {"id": "a2", "displayName": "Outlook", "version": "1", "platform": "ios"},
+                    {"id": "a4", "displayName": "Google Play-Dienste", "version": "24.1", "deviceCount": 3},
+                    {"id": "a5", "displayName": "Google Play-Dienste", "version": "24.2", "deviceCount": 4}
                 ],
                 "@odata.nextLink": format!("{uri}/beta/deviceManagement/detectedApps?$skiptoken=2")
             })))
@@ -140,7 +149,8 @@ mod tests {
                 .mount(&server)
                 .await;
         }
-        let apps = read_detected_apps(&client, &AppCatalog::default(), &Phase::unobserved()).await.unwrap();
+        let (apps, near_misses) =
+            read_detected_apps(&client, &AppCatalog::default(), &Phase::unobserved()).await.unwrap();
         let summary: Vec<(String, Vec<String>)> = apps
             .iter()
             .map(|a| {
@@ -156,6 +166,9 @@ mod tests {
         );
         assert_eq!(apps[0].platform.as_deref(), Some("ios"));
         assert_eq!(apps[0].device_count, Some(2));
+        let misses: Vec<(&str, usize, &str)> =
+            near_misses.iter().map(|m| (m.name.as_str(), m.devices, m.config_key)).collect();
+        assert_eq!(misses, [("Google Play-Dienste", 7, "apps.google_play_services")], "both versions add up");
     }
 
     #[test]

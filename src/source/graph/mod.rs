@@ -72,7 +72,7 @@ pub use permissions::{token_grants, Need, NEEDS};
 
 use crate::error::Error;
 use crate::inventory::count_check::ReadBy;
-use crate::inventory::{CountCheck, Inventory, SourceInfo, TenantFacts};
+use crate::inventory::{CountCheck, Inventory, NearMiss, SourceInfo, TenantFacts};
 use crate::source::progress::{Phase, ProgressObserver};
 use crate::source::snapshot::{Snapshot, SnapshotSource};
 use http::{GraphClient, Transport};
@@ -88,6 +88,9 @@ pub struct Fetched {
     pub count_check: Option<CountCheck>,
     /// The tenant checks, with why a check was not read (a snapshot keeps only whether it was).
     pub tenant: TenantFacts,
+    /// Detected-app names that look like a receiving app or Google Play services but match no
+    /// configured name (a snapshot keeps only the apps the rules look at, so not these).
+    pub near_misses: Vec<NearMiss>,
 }
 
 /// How the read went: per phase, and in total.
@@ -123,6 +126,7 @@ impl Fetched {
         })?;
         inventory.tenant = self.tenant.clone();
         inventory.source.count_check = self.count_check.clone();
+        inventory.source.near_misses = self.near_misses.clone();
         Ok(inventory)
     }
 }
@@ -174,7 +178,10 @@ async fn read_with(
             timed(client, "apps", |client| async move {
                 let phase = Phase::start(progress, "apps", None);
                 let apps = match options.apps_via {
-                    AppsVia::Export => export::read_apps(&client, &options.catalog, &options.export_jobs, &phase).await,
+                    // The export job is asked for the configured names only: it shows no near miss.
+                    AppsVia::Export => export::read_apps(&client, &options.catalog, &options.export_jobs, &phase)
+                        .await
+                        .map(|apps| (apps, Vec::new())),
                     _ => apps::read_detected_apps(&client, &options.catalog, &phase).await,
                 };
                 phase.finish();
@@ -208,7 +215,7 @@ async fn read_with(
     let devices = devices?;
     telemetry.phases.push(devices_phase);
     telemetry.phases.push(tenant_phase);
-    let detected_apps = match tenant_apps {
+    let (detected_apps, near_misses) = match tenant_apps {
         Some((apps, phase)) => {
             telemetry.phases.push(phase);
             apps?
@@ -224,7 +231,8 @@ async fn read_with(
             })
             .await;
             telemetry.phases.push(phase);
-            apps?
+            // Each device's own list holds only the apps the rules look at: no near miss is seen.
+            (apps?, Vec::new())
         }
     };
     let groups = match groups {
@@ -257,7 +265,7 @@ async fn read_with(
     telemetry.count(client.stats());
     telemetry.notes = devices.notes;
     telemetry.notes.extend(tenant.notes);
-    Ok(Fetched { snapshot, telemetry, count_check: devices.count_check, tenant: tenant.facts })
+    Ok(Fetched { snapshot, telemetry, count_check: devices.count_check, tenant: tenant.facts, near_misses })
 }
 
 /// The gap of a device count below Graph's counter, when the user trusts the counter.

@@ -11,7 +11,7 @@ use super::csv_file::{Csv, Row};
 use super::headers::{header_key, is_header_in, App, Columns, APP_COLUMNS};
 use crate::error::Error;
 use crate::inventory::build::InventoryBuilder;
-use crate::inventory::{AppCatalog, AppEvidence, SourceInfo};
+use crate::inventory::{AppCatalog, AppEvidence, NearMisses, SourceInfo};
 
 const WHAT: &str = "discovered-apps export";
 
@@ -67,8 +67,10 @@ pub fn read_app_rows<R: Read>(
         }
     }
     // Whether the rules care about an app, by name and package id: most rows are other apps, so the
-    // answer is cached and the row is dropped without allocating.
-    let mut wanted: HashMap<String, bool> = HashMap::new();
+    // answer is cached and the row is dropped without allocating. The rows of a near miss (a name
+    // that looks like a receiving app or Google Play services) are counted: one row per device.
+    let mut wanted: HashMap<String, Interest> = HashMap::new();
+    let mut near_miss_rows: HashMap<String, usize> = HashMap::new();
     let mut key = String::new();
     let mut record = csv::ByteRecord::new();
     while let Some(line) = csv.next_row(&mut record, path)? {
@@ -85,24 +87,56 @@ pub fn read_app_rows<R: Read>(
         key.push_str(name);
         key.push('\u{1f}');
         key.push_str(app_id.unwrap_or(""));
-        let keep = match wanted.get(key.as_str()) {
-            Some(&keep) => keep,
+        let interest = match wanted.get(key.as_str()) {
+            Some(&interest) => interest,
             None => {
                 let probe = AppEvidence { name: Arc::from(name), id: app_id.map(Arc::from), version: None };
-                let keep = catalog.kind_of(&probe).is_some();
+                let interest = if catalog.kind_of(&probe).is_some() {
+                    Interest::Kept
+                } else if catalog.near_miss(name, None).is_some() {
+                    Interest::NearMiss
+                } else {
+                    Interest::Other
+                };
                 if wanted.len() >= 1 << 20 {
                     wanted.clear();
                 }
-                wanted.insert(key.clone(), keep);
-                keep
+                wanted.insert(key.clone(), interest);
+                interest
             }
         };
-        if !keep {
-            continue;
+        match interest {
+            Interest::Kept => {}
+            Interest::NearMiss => {
+                match near_miss_rows.get_mut(name) {
+                    Some(rows) => *rows += 1,
+                    None => {
+                        near_miss_rows.insert(name.to_owned(), 1);
+                    }
+                }
+                continue;
+            }
+            Interest::Other => continue,
         }
         let version = row.first(col(App::Version))?;
         each(&AppRow { device_id, name, version, package_id: app_id });
     }
     source.warnings.extend(csv.repeated_headers_warning(path, WHAT));
+    let mut near_misses = NearMisses::new(catalog);
+    for (name, rows) in &near_miss_rows {
+        near_misses.observe(name, None, *rows);
+    }
+    source.near_misses = near_misses.into_list();
     Ok(())
+}
+
+/// What the rules make of an app's rows.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Interest {
+    /// A receiving app or Google Play services: evidence.
+    Kept,
+    /// Looks like one of those but matches no configured name: counted, shown to the admin.
+    NearMiss,
+    /// Any other app: dropped.
+    Other,
 }

@@ -645,3 +645,18 @@ proptest! {
         prop_assert!(inv.is_ok(), "one row cannot hold two orders: {:?}", inv.err().map(|e| e.to_string()));
     }
 }
+
+#[test]
+fn near_misses_of_the_apps_export_are_counted_per_device_row() {
+    let apps = "App name,Device ID,Version\nGoogle Play-Dienste,d1,24\nGoogle Play-Dienste,d2,24\nOutlook,d1,1\n\
+Portail d’entreprise,d2,5\nCompany Portal,d1,5\n";
+    let inv = devices_from(b"Device ID,OS\nd1,Android\nd2,Android\n", Some(apps.as_bytes())).unwrap();
+    let misses: Vec<(&str, usize, &str)> =
+        inv.source.near_misses.iter().map(|m| (m.name.as_str(), m.devices, m.config_key)).collect();
+    assert_eq!(
+        misses,
+        [("Google Play-Dienste", 2, "apps.google_play_services"), ("Portail d’entreprise", 1, "apps.company_portal")]
+    );
+    assert_eq!(inv.devices[0].apps.len(), 1, "a near miss is no evidence");
+    assert!(inv.devices[1].apps.is_empty());
+}
