@@ -1,33 +1,58 @@
 #!/usr/bin/env bash
-# Offline benchmark (issue: speed and memory): writes an N-device simulated snapshot, then measures
-# `audit --snapshot` (all three report files) and `jq '.managedDevices | length'` on the same file
-# with /usr/bin/time -v. Usage: scripts/bench-offline.sh [DEVICES] (default 1000000).
+# Offline benchmark (the largest tenants): writes an N-device simulated snapshot three ways (plain JSON
+# of the selected properties, every managedDevice property with --full-objects, and zstd), then times
+# `audit --snapshot` writing every report on each, RUNS times (default 3), with /usr/bin/time: the
+# median wall time and the largest peak RSS. `jq '.managedDevices | length'` on the plain file is the
+# yardstick. Usage: scripts/bench-offline.sh [DEVICES] (default 1000000); RUNS=5 for more runs.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 devices=${1:-1000000}
+runs=${RUNS:-3}
 as_of=2026-11-26T00:00:00Z
 dir=bench-data
-snapshot=$dir/snapshot-$devices.json
+plain=$dir/snapshot-$devices.json
+full=$dir/snapshot-$devices-full.json
+zst=$dir/snapshot-$devices.json.zst
 mkdir -p "$dir"
 
 cargo build --release --locked --quiet
 bin=target/release/intune-reach
 
-measure() { # label, command...
-  local label=$1; shift
+# Runs a command once under /usr/bin/time; prints "WALL_SECONDS RSS_KB".
+timed() {
   local log; log=$(mktemp)
-  /usr/bin/time -v "$@" >/dev/null 2>"$log"
-  local wall rss
-  wall=$(grep 'Elapsed (wall clock)' "$log" | awk '{print $NF}')
-  rss=$(grep 'Maximum resident set size' "$log" | awk '{print $NF}')
-  printf '%-34s wall %10s   peak RSS %8.1f MiB\n' "$label" "$wall" "$(echo "$rss / 1024" | bc -l)"
-  rm -f "$log"
+  /usr/bin/time -f '%e %M' -o "$log" "$@" >/dev/null
+  cat "$log"; rm -f "$log"
+}
+
+# label, runs, command...: the median wall time and the largest peak RSS of the runs.
+measure() {
+  local label=$1 n=$2; shift 2
+  local results=()
+  for _ in $(seq "$n"); do results+=("$(timed "$@")"); done
+  printf '%s\n' "${results[@]}" | python3 -c '
+import statistics, sys
+label, n = sys.argv[1], int(sys.argv[2])
+rows = [line.split() for line in sys.stdin if line.strip()]
+walls = sorted(float(w) for w, _ in rows)
+rss = max(int(r) for _, r in rows) / 1024
+print(f"{label:<44} wall median {statistics.median(walls):6.2f} s (min {walls[0]:.2f}, max {walls[-1]:.2f}, {n} runs)   peak RSS {rss:7.1f} MiB")
+' "$label" "$n"
 }
 
 echo "machine: $(nproc) cores, $(free -g | awk '/Mem:/ {print $2}') GiB, $(uname -m)"
-measure "sim snapshot ($devices devices)" "$bin" sim snapshot --devices "$devices" --seed 1 --as-of "$as_of" --out "$snapshot"
-echo "snapshot size: $(du -h "$snapshot" | cut -f1)"
-measure "audit --snapshot (3 reports)" "$bin" audit --snapshot "$snapshot" --as-of "$as_of" --out "$dir/reports" --quiet
-measure "jq '.managedDevices | length'" jq '.managedDevices | length' "$snapshot"
+sim=("$bin" sim snapshot --devices "$devices" --seed 1 --as-of "$as_of")
+measure "sim snapshot ($devices devices)" 1 "${sim[@]}" --out "$plain"
+measure "sim snapshot --full-objects" 1 "${sim[@]}" --full-objects --out "$full"
+measure "sim snapshot --out .json.zst" 1 "${sim[@]}" --out "$zst"
+echo "sizes: plain $(du -h "$plain" | cut -f1), full objects $(du -h "$full" | cut -f1), zstd $(du -h "$zst" | cut -f1)"
+
+audit=("$bin" audit --as-of "$as_of" --out "$dir/reports" --quiet --snapshot)
+measure "audit --snapshot (every report)" "$runs" "${audit[@]}" "$plain"
 wc -l "$dir/reports/devices.csv" "$dir/reports/users.csv" | head -2
+measure "audit --snapshot, full objects" "$runs" "${audit[@]}" "$full"
+measure "audit --snapshot .json.zst" "$runs" "${audit[@]}" "$zst"
+if command -v jq >/dev/null; then
+  measure "jq '.managedDevices | length'" 1 jq '.managedDevices | length' "$plain"
+fi
