@@ -112,7 +112,8 @@ impl DeviceResult {
 
     /// Why `rule` failed or is unknown on `device` (`None` when it passed or does not apply).
     pub fn reason(&self, rule: RuleId, device: &Device, context: &RuleContext<'_>) -> Option<Cow<'static, str>> {
-        self.reasons(device, context).find(|(id, _)| *id == rule).map(|(_, reason)| reason)
+        matches!(self.statuses[rule.index()], Status::Fail | Status::Unknown)
+            .then(|| evaluate_rule(rule, device, context).reason)
     }
 }
 

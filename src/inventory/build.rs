@@ -7,6 +7,7 @@ use std::hash::BuildHasher;
 use std::sync::Arc;
 
 use hashbrown::HashTable;
+use rayon::prelude::*;
 use rustc_hash::{FxBuildHasher, FxHashSet};
 
 use chrono::{DateTime, Datelike, Utc};
@@ -176,9 +177,10 @@ impl InventoryBuilder {
 
     /// Adds many apps at once, each with the ids of the devices listed with it, exactly as
     /// [`Self::attach_app`] called for each app and each of its devices in turn would (each device
-    /// keeps its apps in the order of `apps`, a device listed twice with an app gets it once). For a large tenant the lookups dominate: a few million random reads of the
-    /// index and the devices. So they run on every core, and the evidence is then added in the order
-    /// of the devices, which reads memory front to back.
+    /// keeps its apps in the order of `apps`, a device listed twice with an app gets it once).
+    /// For a large tenant the lookups dominate: a few million random reads of the index and the
+    /// devices. So they run on every core, and the evidence is then added in the order of the
+    /// devices, which reads memory front to back.
     pub fn attach_apps_to<'a, T, I>(
         &mut self,
         apps: &'a [T],
@@ -188,7 +190,6 @@ impl InventoryBuilder {
         T: Sync,
         I: Iterator<Item = &'a str>,
     {
-        use rayon::prelude::*;
         let evidence: Vec<AppEvidence> = apps
             .iter()
             .map(|app| {
