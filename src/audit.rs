@@ -488,22 +488,11 @@ mod tests {
     use super::*;
     use crate::inventory::{Group, Platform};
     use crate::rules::evaluate_all;
-    use crate::rules::test_support::{app, as_of, ios, settings};
+    use crate::rules::test_support::{app, as_of, ios, ready_ios, settings};
 
     /// An iOS device that passes every deny and warn rule.
     fn ready(id: &str, recipient: &str) -> Device {
-        Device {
-            id: id.to_owned(),
-            recipient: Some(recipient.into()),
-            user_id: Some(format!("id-{recipient}")),
-            management_agent: Some("mdm".into()),
-            management_state: Some("managed".into()),
-            ownership: "company".into(),
-            inventory_complete: true,
-            last_sync: Some(as_of() - chrono::Duration::days(1)),
-            apps: vec![app("Company Portal", Some("5.2409.1"))],
-            ..ios()
-        }
+        ready_ios(id, recipient)
     }
 
     /// Fails `company-portal` (deny): unreachable.

@@ -336,6 +336,23 @@ pub(crate) mod test_support {
         }
     }
 
+    /// A managed corporate iOS device of `recipient`, checked in a day before [`as_of`], with a current
+    /// Company Portal: it passes every deny and warn rule.
+    pub fn ready_ios(id: &str, recipient: &str) -> Device {
+        Device {
+            id: id.to_owned(),
+            recipient: Some(recipient.into()),
+            user_id: Some(format!("id-{recipient}")),
+            management_agent: Some("mdm".into()),
+            management_state: Some("managed".into()),
+            ownership: "company".into(),
+            inventory_complete: true,
+            last_sync: Some(as_of() - chrono::Duration::days(1)),
+            apps: vec![app("Company Portal", Some("5.2409.1"))],
+            ..ios()
+        }
+    }
+
     pub fn app(name: &str, version: Option<&str>) -> AppEvidence {
         AppEvidence { name: name.into(), id: None, version: version.map(Into::into) }
     }

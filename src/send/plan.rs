@@ -180,22 +180,10 @@ fn blockers(result: &DeviceResult, settings: &Settings) -> String {
 mod tests {
     use super::*;
     use crate::inventory::{Device, Group, Member};
-    use crate::rules::test_support::{app, as_of, ios, settings};
+    use crate::rules::test_support::{as_of, ready_ios, settings};
 
     fn ready(id: &str, recipient: &str) -> Device {
-        Device {
-            id: id.to_owned(),
-            name: format!("{id}-name"),
-            recipient: Some(recipient.into()),
-            user_id: Some(format!("id-{recipient}")),
-            management_agent: Some("mdm".into()),
-            management_state: Some("managed".into()),
-            ownership: "company".into(),
-            inventory_complete: true,
-            last_sync: Some(as_of() - chrono::Duration::days(1)),
-            apps: vec![app("Company Portal", Some("5.2409.1"))],
-            ..ios()
-        }
+        Device { name: format!("{id}-name"), ..ready_ios(id, recipient) }
     }
 
     fn stale(id: &str, recipient: &str) -> Device {

@@ -18,7 +18,7 @@ use crate::sim::server::faults::lock;
 use crate::sim::server::wire::{collection, graph_error, push_key, push_opt, push_str, Ctx, Out, Query};
 use crate::sim::server::Shared;
 use crate::sim::tenant::SimTenant;
-use crate::source::wire::{overview_platform, GraphDevice, OVERVIEW_PLATFORMS};
+use crate::source::wire::{overview_platform, GraphDevice, DEVICE_SELECT, OVERVIEW_PLATFORMS};
 
 /// Page size of `managedDevices` and of the devices of a detected app (the wire spec's).
 pub(super) const DEVICE_PAGE: usize = 1000;
@@ -112,25 +112,12 @@ const MANAGED_DEVICE_PROPERTIES: &[&str] = &[
     "enrolledByUserPrincipalName",
 ];
 
-/// The text properties the simulated tenant has values for, in `GraphDevice` order (`id` first).
-const TEXT_FIELDS: &[&str] = &[
-    "id",
-    "deviceName",
-    "userId",
-    "userPrincipalName",
-    "userDisplayName",
-    "enrolledByUserPrincipalName",
-    "operatingSystem",
-    "osVersion",
-    "deviceType",
-    "deviceEnrollmentType",
-    "managementAgent",
-    "managementState",
-    "managedDeviceOwnerType",
-    "ownerType",
-    "lastSyncDateTime",
-    "enrolledDateTime",
-];
+/// The text properties the simulated tenant has values for, in `GraphDevice` order (`id` first): the
+/// client's `$select` but its last, `hardwareInformation`, which is an object.
+const TEXT_FIELDS: &[&str] = match DEVICE_SELECT.split_last() {
+    Some((_hardware_information, text)) => text,
+    None => &[],
+};
 
 /// `enrolledByUserPrincipalName` in [`TEXT_FIELDS`]: Graph leaves it empty in listings.
 const ENROLLED_BY: usize = 5;
@@ -447,6 +434,14 @@ fn write_hardware(buf: &mut Vec<u8>, device: &GraphDevice<'static>, one: bool) {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_text_fields_are_the_clients_select_but_the_hardware_object() {
+        assert_eq!(DEVICE_SELECT.last(), Some(&"hardwareInformation"));
+        assert_eq!(TEXT_FIELDS[0], "id");
+        assert_eq!(TEXT_FIELDS[ENROLLED_BY], "enrolledByUserPrincipalName");
+        assert_eq!(TEXT_FIELDS.len(), 16, "one `device_field` arm each");
+    }
 
     #[test]
     fn os_filters() {
